@@ -1,0 +1,291 @@
+"""Build a new index from article files and publish it atomically.
+
+Incremental by default: an article whose id and content hash are unchanged keeps the
+vectors of the published build; only new and changed articles are embedded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import faiss
+import numpy as np
+
+from index.chunking import Chunker, ChunkerConfig, split_sentences
+from index.embedder import Embedder
+from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.manifest import FORMAT_VERSION, IndexError_, Manifest
+from index.reader import IndexReader
+from index.readers import UnreadableFile, discover, read_file
+from index.records import Article
+from index.store import StoreWriter
+from index.terms import terms
+
+
+class BuildFailed(Exception):
+    """The build could not produce an index; the published one is untouched."""
+
+
+class Progress(Protocol):
+    """Receives progress of the embedding step."""
+
+    def start(self, total: int) -> None:
+        """Called once with the number of texts to embed."""
+
+    def advance(self, n: int) -> None:
+        """Called after each batch of ``n`` texts."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did."""
+
+    build_id: str | None
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    embedded_texts: int = 0
+    reused_texts: int = 0
+    pruned: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def published(self) -> bool:
+        """True when a new build was published."""
+        return self.build_id is not None
+
+    def summary(self) -> str:
+        """One line for people."""
+        counts = (f"added {self.added}, updated {self.updated}, removed {self.removed}, "
+                  f"unchanged {self.unchanged}")
+        if not self.published:
+            return f"index unchanged ({counts}); no model work done"
+        return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts, "
+                f"reused {self.reused_texts}; skipped {len(self.skipped)} files "
+                f"in {self.seconds:.1f}s")
+
+
+@dataclass
+class _Previous:
+    """The published build an incremental build reuses vectors from."""
+
+    reader: IndexReader
+    rows: dict[str, tuple[int, str]]  # article id -> (article rowid, content hash)
+
+
+def read_sources(sources: Sequence[Path]) -> tuple[list[Article], list[tuple[str, str]]]:
+    """Read every article under the sources; unreadable files are reported, not fatal."""
+    articles: dict[str, Article] = {}
+    skipped: list[tuple[str, str]] = []
+    for source in discover(sources):
+        try:
+            found = read_file(source)
+        except UnreadableFile as exc:
+            skipped.append((str(exc.path), exc.reason))
+            continue
+        for article in found:
+            if article.id in articles:
+                skipped.append((str(source.path), f"duplicate article id {article.id!r}"))
+            else:
+                articles[article.id] = article
+    return sorted(articles.values(), key=lambda a: a.id), skipped
+
+
+class Builder:
+    """Turns sources into a published build in one index directory."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder_factory: Callable[[], Embedder],
+        model_name: str,
+        chunker: ChunkerConfig | None = None,
+        keep_builds: int = 3,
+    ) -> None:
+        self.dir = IndexDir(index_dir)
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+        self.model_name = model_name
+        self.chunker_config = chunker or ChunkerConfig()
+        self.chunker = Chunker(self.chunker_config)
+        self.keep_builds = keep_builds
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder, loaded on first use so unchanged rebuilds never load a model."""
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+        return self._embedder
+
+    def build(self, sources: Sequence[Path], full: bool = False,
+              progress: Progress | None = None) -> BuildReport:
+        """Read, chunk, embed, write and publish. Raises BuildFailed or BuildLocked."""
+        began = time.perf_counter()
+        try:
+            articles, skipped = read_sources(sources)
+        except FileNotFoundError as exc:
+            raise BuildFailed(str(exc)) from exc
+        if not articles:
+            raise BuildFailed("no readable articles in the sources")
+        with self.dir.lock():
+            self.dir.clean_debris()
+            previous = None if full else self._previous()
+            try:
+                report = self._build_locked(articles, previous, progress)
+            finally:
+                if previous:
+                    previous.reader.close()
+        report.skipped = skipped
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def _previous(self) -> _Previous | None:
+        if not self.dir.has_published():
+            return None
+        try:
+            reader = IndexReader(self.dir.current_path())
+        except IndexError_:
+            return None  # a broken published build cannot donate vectors: build fully
+        m = reader.manifest
+        same_setup = (m.model == self.model_name and m.format_version == FORMAT_VERSION
+                      and (m.chunk_size, m.chunk_overlap)
+                      == (self.chunker_config.chunk_size, self.chunker_config.chunk_overlap))
+        if not same_setup:
+            reader.close()
+            return None
+        rows = {a.id: (rowid, a.content_hash) for rowid, a in reader.store.articles()}
+        return _Previous(reader, rows)
+
+    def _build_locked(self, articles: list[Article], previous: _Previous | None,
+                      progress: Progress | None) -> BuildReport:
+        old = previous.rows if previous else {}
+        ids = {a.id for a in articles}
+        report = BuildReport(build_id=None)
+        report.removed = sum(1 for article_id in old if article_id not in ids)
+        for article in articles:
+            if article.id not in old:
+                report.added += 1
+            elif old[article.id][1] != article.content_hash:
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        if previous and report.unchanged == len(articles) and not report.removed:
+            return report  # nothing changed: keep the published build, load no model
+
+        build_id, tmp = self.dir.new_build_dir()
+        plan = _Plan()
+        writer = StoreWriter(tmp / STORE)
+        for article in articles:
+            rowid = writer.add_article(article)
+            chunks = self.chunker.chunk(article)
+            writer.add_chunks(rowid, article.title, chunks)
+            spans = split_sentences(article.text)
+            sentence_terms = [terms(article.text[s.start : s.end]) for s in spans]
+            writer.add_sentences(rowid, zip(spans, sentence_terms, strict=True))
+            plan.count_terms(chunk.text for chunk in chunks)
+            kept = old.get(article.id)
+            if previous and kept and kept[1] == article.content_hash:
+                plan.reuse(previous.reader, kept[0], len(chunks), len(spans))
+            else:
+                plan.embed([f"{article.title}\n{c.text}" for c in chunks],
+                           [article.text[s.start : s.end] for s in spans])
+        chunk_vectors, sentence_vectors = plan.vectors(self, progress)
+        writer.finish(plan.document_frequencies)
+        _write_vectors(tmp, chunk_vectors, sentence_vectors)
+        Manifest(
+            build_id=build_id, model=self.model_name, dimension=chunk_vectors.shape[1],
+            chunk_size=self.chunker_config.chunk_size,
+            chunk_overlap=self.chunker_config.chunk_overlap,
+            articles=len(articles), chunks=len(chunk_vectors), sentences=len(sentence_vectors),
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            article_hashes={a.id: a.content_hash for a in articles},
+        ).write(tmp / MANIFEST)
+        IndexReader(tmp).close()  # refuse to publish a build that would not open
+        self.dir.publish(build_id, tmp)
+        report.build_id = build_id
+        report.embedded_texts, report.reused_texts = plan.embedded, plan.reused
+        report.pruned = self.dir.prune(self.keep_builds)
+        return report
+
+
+class _Plan:
+    """Collects, in row order, which vectors are reused and which texts need embedding."""
+
+    def __init__(self) -> None:
+        # Each entry is either an array of reused vectors or a list of texts to embed.
+        self.chunk_parts: list[np.ndarray | list[str]] = []
+        self.sentence_parts: list[np.ndarray | list[str]] = []
+        self.df: Counter[str] = Counter()
+        self.embedded = self.reused = 0
+
+    @property
+    def document_frequencies(self) -> dict[str, int]:
+        return dict(self.df)
+
+    def count_terms(self, texts) -> None:
+        for text in texts:
+            self.df.update(set(terms(text)))
+
+    def reuse(self, reader: IndexReader, article_rowid: int, n_chunks: int,
+              n_sentences: int) -> None:
+        chunk_rows = [r[0] for r in reader.store.chunk_rows_of(article_rowid)]
+        sentence_rows = reader.store.sentence_rows_of(article_rowid)
+        if len(chunk_rows) != n_chunks or len(sentence_rows) != n_sentences:
+            raise BuildFailed(f"article row {article_rowid}: stored layout differs; use --full")
+        self.chunk_parts.append(np.vstack([reader.vectors.reconstruct(r) for r in chunk_rows])
+                                if chunk_rows else [])
+        self.sentence_parts.append(np.asarray(reader.sentence_vectors[sentence_rows]))
+        self.reused += n_chunks + n_sentences
+
+    def embed(self, chunk_texts: list[str], sentence_texts: list[str]) -> None:
+        self.chunk_parts.append(chunk_texts)
+        self.sentence_parts.append(sentence_texts)
+        self.embedded += len(chunk_texts) + len(sentence_texts)
+
+    def vectors(self, builder: Builder, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+        """Embed every pending text in one pass, then assemble both matrices in row order."""
+        pending = [t for part in self.chunk_parts + self.sentence_parts
+                   if isinstance(part, list) for t in part]
+        if progress:
+            progress.start(len(pending))
+        if pending:
+            embedder = builder.embedder
+            fresh = embedder.embed(pending, progress.advance if progress else None)
+            dimension = embedder.dimension
+        else:
+            fresh = np.zeros((0, 0), dtype=np.float32)
+            dimension = next(p.shape[1] for p in self.chunk_parts if isinstance(p, np.ndarray))
+        cursor = 0
+
+        def assemble(parts: list[np.ndarray | list[str]]) -> np.ndarray:
+            nonlocal cursor
+            blocks = []
+            for part in parts:
+                if isinstance(part, list):
+                    blocks.append(fresh[cursor : cursor + len(part)])
+                    cursor += len(part)
+                else:
+                    blocks.append(part.astype(np.float32))
+            blocks = [b for b in blocks if len(b)]
+            if not blocks:
+                return np.zeros((0, dimension), dtype=np.float32)
+            return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+
+        return assemble(self.chunk_parts), assemble(self.sentence_parts)
+
+
+def _write_vectors(tmp: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    index = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    if len(chunk_vectors):
+        index.add(chunk_vectors)
+    faiss.write_index(index, str(tmp / VECTORS))
+    # float16 halves the disk and memory of the largest array; cosine ranks are unaffected.
+    np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))

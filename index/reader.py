@@ -1,0 +1,110 @@
+"""Open a published build for reading, after checking that its parts agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite3
+
+import faiss
+import numpy as np
+
+from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
+from index.store import StoreReader
+
+
+@dataclass
+class Expectation:
+    """What the running embedder needs of an index (None: accept any)."""
+
+    model: str | None = None
+    dimension: int | None = None
+
+
+class IndexReader:
+    """A published build: FAISS vectors, sentence vectors and the SQLite store."""
+
+    def __init__(self, path: Path, expect: Expectation | None = None) -> None:
+        self.path = Path(path)
+        self.manifest = Manifest.read(self.path / MANIFEST)
+        _check_manifest(self.manifest, expect or Expectation())
+        try:
+            self.vectors = faiss.read_index(str(self.path / VECTORS))
+            self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise IndexCorrupt(f"build {self.path.name} has unreadable vectors: {exc}") from exc
+        if not (self.path / STORE).is_file():
+            raise IndexCorrupt(f"build {self.path.name} has no {STORE}")
+        self.store = StoreReader(self.path / STORE)
+        self._check_counts()
+
+    @property
+    def version(self) -> str:
+        """The build id, which names this index version."""
+        return self.manifest.build_id
+
+    def _check_counts(self) -> None:
+        m = self.manifest
+        try:
+            counts = self.store.counts()
+        except sqlite3.Error as exc:
+            raise IndexCorrupt(f"build {self.path.name} has an unreadable store: {exc}") from exc
+        problems = []
+        if counts["articles"] != m.articles:
+            problems.append(f"{counts['articles']} articles in SQLite, {m.articles} in manifest")
+        if not (counts["chunks"] == counts["chunks_fts"] == self.vectors.ntotal == m.chunks):
+            problems.append(
+                f"chunks: {counts['chunks']} in SQLite, {counts['chunks_fts']} in FTS, "
+                f"{self.vectors.ntotal} in FAISS, {m.chunks} in manifest"
+            )
+        if not (counts["sentences"] == len(self.sentence_vectors) == m.sentences):
+            problems.append(
+                f"sentences: {counts['sentences']} in SQLite, {len(self.sentence_vectors)} "
+                f"vectors, {m.sentences} in manifest"
+            )
+        if self.vectors.d != m.dimension:
+            problems.append(f"FAISS dimension {self.vectors.d}, manifest {m.dimension}")
+        if problems:
+            raise IndexCorrupt(f"build {self.path.name} is inconsistent: " + "; ".join(problems))
+
+    def verify(self) -> list[str]:
+        """Deep checks beyond opening: every offset lies inside its article's text.
+
+        Returns the problems found (empty when the build is sound).
+        """
+        problems = []
+        for rowid, article in self.store.articles():
+            length = len(article.text)
+            for chunk_rowid, start, end in self.store.chunk_rows_of(rowid):
+                if not 0 <= start < end <= length:
+                    problems.append(f"chunk {chunk_rowid} of {article.id} has offsets "
+                                    f"{start}..{end} outside 0..{length}")
+            for sentence in self.store.sentences_in(rowid, 0, length + 1):
+                if not 0 <= sentence.span.start < sentence.span.end <= length:
+                    problems.append(f"sentence {sentence.rowid} of {article.id} is out of range")
+        return problems
+
+    def close(self) -> None:
+        """Release the store connection."""
+        self.store.close()
+
+
+def _check_manifest(m: Manifest, expect: Expectation) -> None:
+    if m.format_version != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"index format {m.format_version}, this program reads {FORMAT_VERSION}; rebuild it"
+        )
+    if expect.model is not None and m.model != expect.model:
+        raise IndexMismatch(
+            f"the index was built with model {m.model!r} but {expect.model!r} is configured; "
+            "rebuild it with 'qa index build --full' or configure the same model"
+        )
+    if expect.dimension is not None and m.dimension != expect.dimension:
+        raise IndexMismatch(f"index dimension {m.dimension}, embedder gives {expect.dimension}")
+
+
+def open_published(root: Path, expect: Expectation | None = None) -> IndexReader:
+    """Open the build that CURRENT names in an index directory."""
+    return IndexReader(IndexDir(root).current_path(), expect)

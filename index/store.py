@@ -1,0 +1,231 @@
+"""The SQLite half of a build: articles, chunks, sentences and the FTS5 table."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.records import Article, Chunk, Span
+
+SCHEMA = """
+CREATE TABLE articles (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    url TEXT,
+    published TEXT,
+    source TEXT,
+    text TEXT NOT NULL,
+    content_hash TEXT NOT NULL
+);
+CREATE TABLE chunks (
+    rowid INTEGER PRIMARY KEY,          -- the chunk's FAISS id
+    id TEXT NOT NULL UNIQUE,
+    article_rowid INTEGER NOT NULL REFERENCES articles(rowid),
+    n INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX chunks_article ON chunks(article_rowid);
+CREATE TABLE sentences (
+    rowid INTEGER PRIMARY KEY,          -- the sentence's row in sentences.npy
+    article_rowid INTEGER NOT NULL REFERENCES articles(rowid),
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    terms TEXT NOT NULL                 -- stemmed content terms, space-separated
+);
+CREATE INDEX sentences_article ON sentences(article_rowid, start);
+CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk row joined with what answering needs of its article."""
+
+    rowid: int
+    chunk: Chunk
+    article_rowid: int
+    title: str
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """A sentence row: its vector row, offsets and stemmed terms."""
+
+    rowid: int
+    article_rowid: int
+    span: Span
+    terms: tuple[str, ...]
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open a store; read-only connections may be shared across threads."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+class StoreWriter:
+    """Writes a new store file; rows are numbered in insertion order from 0."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = connect(path)
+        self.conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + SCHEMA)
+        self.articles = self.chunks = self.sentences = 0
+
+    def add_article(self, article: Article) -> int:
+        """Insert an article; returns its row id."""
+        rowid = self.articles
+        self.conn.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?)",
+            (rowid, article.id, article.title, article.url, article.published,
+             article.source, article.text, article.content_hash),
+        )
+        self.articles += 1
+        return rowid
+
+    def add_chunks(self, article_rowid: int, title: str, chunks: Sequence[Chunk]) -> None:
+        """Insert an article's chunks (and their FTS rows)."""
+        for chunk in chunks:
+            rowid = self.chunks
+            self.conn.execute(
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
+                (rowid, chunk.id, article_rowid, chunk.n, chunk.start, chunk.end),
+            )
+            self.conn.execute(
+                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)",
+                (rowid, title, chunk.text),
+            )
+            self.chunks += 1
+
+    def add_sentences(self, article_rowid: int, sentences: Iterable[tuple[Span, list[str]]]) -> None:
+        """Insert an article's sentences with their stemmed terms."""
+        for span, terms in sentences:
+            self.conn.execute(
+                "INSERT INTO sentences VALUES (?,?,?,?,?)",
+                (self.sentences, article_rowid, span.start, span.end, " ".join(terms)),
+            )
+            self.sentences += 1
+
+    def finish(self, document_frequencies: dict[str, int]) -> None:
+        """Write the term table, optimise FTS, and close the file durably."""
+        self.conn.executemany("INSERT INTO terms VALUES (?,?)", document_frequencies.items())
+        self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
+        self.conn.commit()
+        self.conn.close()
+
+
+class StoreReader:
+    """Read-only queries the answering side needs."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn = connect(path, readonly=True)
+        # Queries run on many threads; SQLite serialises on the connection.
+        self.conn.execute("PRAGMA query_only=ON")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables."""
+        return {
+            table: self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("articles", "chunks", "sentences", "chunks_fts")
+        }
+
+    def article(self, article_id: str) -> Article | None:
+        """The article with this id, or None."""
+        row = self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def article_by_rowid(self, rowid: int) -> Article:
+        """The article stored at this row."""
+        row = self.conn.execute("SELECT * FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+        return _article(row)
+
+    def articles(self) -> list[tuple[int, Article]]:
+        """Every article with its row id, in row order."""
+        rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
+        return [(row["rowid"], _article(row)) for row in rows]
+
+    def chunks(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
+        """The chunks at these FAISS ids, with their text cut from the article."""
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"""SELECT c.rowid, c.id, c.article_rowid, c.n, c.start, c.end,
+                       a.id AS article_id, a.title, substr(a.text, c.start + 1, c.end - c.start)
+                       AS text
+                FROM chunks c JOIN articles a ON a.rowid = c.article_rowid
+                WHERE c.rowid IN ({marks})""",
+            list(rowids),
+        ).fetchall()
+        return {
+            row["rowid"]: StoredChunk(
+                row["rowid"],
+                Chunk(row["id"], row["article_id"], row["n"], row["start"], row["end"], row["text"]),
+                row["article_rowid"],
+                row["title"],
+            )
+            for row in rows
+        }
+
+    def chunk_rows_of(self, article_rowid: int) -> list[tuple[int, int, int]]:
+        """(rowid, start, end) of an article's chunks, in order."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT rowid, start, end FROM chunks WHERE article_rowid = ? ORDER BY n",
+            (article_rowid,),
+        )]
+
+    def sentences_in(self, article_rowid: int, start: int, end: int) -> list[StoredSentence]:
+        """The sentences of an article that overlap ``[start, end)``."""
+        rows = self.conn.execute(
+            """SELECT rowid, start, end, terms FROM sentences
+               WHERE article_rowid = ? AND end > ? AND start < ? ORDER BY start""",
+            (article_rowid, start, end),
+        ).fetchall()
+        return [StoredSentence(r[0], article_rowid, Span(r[1], r[2]), tuple(r[3].split()))
+                for r in rows]
+
+    def sentence_rows_of(self, article_rowid: int) -> list[int]:
+        """Row ids of an article's sentences, in order."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT rowid FROM sentences WHERE article_rowid = ? ORDER BY start", (article_rowid,)
+        )]
+
+    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        """How many chunks hold each term (absent terms are left out)."""
+        terms = list(set(terms))
+        if not terms:
+            return {}
+        marks = ",".join("?" * len(terms))
+        return dict(self.conn.execute(
+            f"SELECT term, df FROM terms WHERE term IN ({marks})", terms
+        ).fetchall())
+
+    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 search: (chunk rowid, score) best first; higher is better."""
+        rows = self.conn.execute(
+            """SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts
+               WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
+            (match, limit),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+
+def _article(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"], title=row["title"], text=row["text"], url=row["url"],
+        published=row["published"], source=row["source"], content_hash=row["content_hash"],
+    )
