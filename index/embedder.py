@@ -71,7 +71,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     def __init__(self, model: str, name: str | None = None, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer  # heavy: import on use
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a per-load bar is noise in CLI and server logs
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         self.name = name or model
         get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(

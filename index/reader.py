@@ -27,6 +27,9 @@ class IndexReader:
     """A published build: FAISS vectors, sentence vectors and the SQLite store."""
 
     def __init__(self, path: Path, expect: Expectation | None = None) -> None:
+        # FAISS's OpenMP workers spin while torch runs its own pool: one query embedding
+        # took 25x longer with both active. A flat search of one query needs no threads.
+        faiss.omp_set_num_threads(1)
         self.path = Path(path)
         self.manifest = Manifest.read(self.path / MANIFEST)
         _check_manifest(self.manifest, expect or Expectation())

@@ -99,7 +99,11 @@ def _paragraphs(lines: list[str]) -> list[str]:
 
 
 def parse_txt(raw: str, article_id: str) -> Article:
-    """Parse the seed format: ``key value`` metadata lines, then the title, then the body."""
+    """Parse the seed format: ``key value`` metadata lines, then the title, then the body.
+
+    Metadata keys are lower case (``date``, ``published``, ``url``, ``source``, ``title``,
+    ``id``); text glued after a date or URL on its line is read as ordinary text.
+    """
     lines = _normalise_lines(raw)
     meta: dict[str, str] = {}
     i = 0
@@ -107,15 +111,18 @@ def parse_txt(raw: str, article_id: str) -> Article:
         line = lines[i]
         match = _META_LINE.match(line)
         if not line.strip():
+            if meta:
+                break  # the metadata block ends at its first blank line
             i += 1
             continue
-        if not match or match.group(1).lower() not in _META_KEYS:
+        # Keys are lower case, so a title such as "Source of the leak found" is not one.
+        if not match or match.group(1) not in _META_KEYS:
             break
-        field = _META_KEYS[match.group(1).lower()]
+        field = _META_KEYS[match.group(1)]
         value, rest = match.group(2), match.group(3)
         if field == "published" and not _ISO_DATE.match(value):
             break
-        if field == "title":
+        if field in ("title", "source"):  # free text: the whole line
             value, rest = (value + rest).strip(), ""
         meta[field] = value[:10] if field == "published" else value
         # Text after the value on a metadata line (a banner glued to it) is ordinary text.
@@ -171,9 +178,12 @@ def _from_html(raw: str, source: SourceFile) -> Article:
         raise UnreadableFile(source.path, "no main text found in the HTML")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
     paragraphs = _paragraphs(_normalise_lines(data.get("text") or ""))
+    title = (data.get("title") or "").strip()
+    if paragraphs and (not title or paragraphs[0] == title):
+        title = paragraphs.pop(0)  # the headline opens the extracted text; keep it once
     return Article(
         id=source.key,
-        title=(data.get("title") or (paragraphs.pop(0) if paragraphs else "")).strip(),
+        title=title,
         text="\n\n".join(clean_paragraphs(paragraphs)),
         url=data.get("url"),
         published=_date_or_none(data.get("date")),

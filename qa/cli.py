@@ -1,0 +1,202 @@
+"""The ``qa`` command: build and inspect the index, ask questions, serve HTTP.
+
+Exit codes: 0 success, 1 failure, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from index.builder import Builder, BuildFailed
+from index.embedder import Embedder, load_embedder, resolve_model
+from index.layout import BuildLocked, IndexDir
+from index.manifest import IndexError_
+from index.reader import Expectation, IndexReader
+from qa.engine import Engine
+from qa.settings import Settings
+from qa.types import Answer, Message
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Grounded question answering over articles.")
+index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index.")
+app.add_typer(index_app, name="index")
+
+IndexDirOpt = Annotated[Path | None, typer.Option("--index-dir", help="Index directory "
+                        "(default: QA_INDEX_DIR).", show_default=False)]
+
+
+class Failure(Exception):
+    """A failure to report in one line and exit 1."""
+
+
+def _settings(index_dir: Path | None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise Failure(f"invalid configuration: {exc.errors()[0]['loc'][0]}: "
+                      f"{exc.errors()[0]['msg']}") from exc
+    if index_dir is not None:
+        settings.index_dir = index_dir
+    return settings
+
+
+def _embedder(settings: Settings) -> Embedder:
+    try:
+        return load_embedder(settings.model)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise Failure(f"cannot load the model {settings.model!r}: {exc}") from exc
+
+
+def _model_name(settings: Settings) -> str:
+    return resolve_model(settings.model)[1] if not settings.model.startswith("hashing") \
+        else settings.model
+
+
+class _TqdmProgress:
+    """A progress bar on a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def start(self, total: int) -> None:
+        if total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="text", desc="embedding", file=sys.stderr)
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+            if self.bar.n >= self.bar.total:
+                self.bar.close()
+
+
+@index_app.command("build")
+def build(
+    sources: Annotated[list[Path] | None, typer.Argument(help="Files or folders "
+                       "(default: QA_SOURCES, else seeds/).", show_default=False)] = None,
+    index_dir: IndexDirOpt = None,
+    full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
+) -> None:
+    """Build the index from articles and publish it atomically (incremental by default)."""
+    settings = _settings(index_dir)
+    builder = Builder(settings.index_dir, lambda: _embedder(settings),
+                      _model_name(settings), settings.chunker(), settings.keep_builds)
+    try:
+        report = builder.build(sources or settings.sources, full=full, progress=_TqdmProgress())
+    except (BuildFailed, BuildLocked) as exc:
+        raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    for path, reason in report.skipped:
+        typer.echo(f"skipped {path}: {reason}", err=True)
+    typer.echo(report.summary())
+
+
+def _open(settings: Settings, expect: Expectation | None = None) -> IndexReader:
+    try:
+        return IndexReader(IndexDir(settings.index_dir).current_path(), expect)
+    except IndexError_ as exc:
+        raise Failure(str(exc)) from exc
+
+
+@index_app.command("status")
+def status(index_dir: IndexDirOpt = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show what the published index holds."""
+    settings = _settings(index_dir)
+    reader = _open(settings)
+    m = reader.manifest
+    created = datetime.fromisoformat(m.created_at)
+    age = int((datetime.now(UTC) - created).total_seconds())
+    builds = sorted(p.name for p in IndexDir(settings.index_dir).builds.iterdir()
+                    if not p.name.startswith("."))
+    info = {"index_dir": str(settings.index_dir), "build": m.build_id, "model": m.model,
+            "dimension": m.dimension, "articles": m.articles, "chunks": m.chunks,
+            "sentences": m.sentences, "created_at": m.created_at, "age_seconds": age,
+            "chunk_size": m.chunk_size, "chunk_overlap": m.chunk_overlap, "builds": builds}
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    for key, value in info.items():
+        typer.echo(f"{key:>14}: {', '.join(value) if isinstance(value, list) else value}")
+
+
+@index_app.command("verify")
+def verify(index_dir: IndexDirOpt = None) -> None:
+    """Check the published build's integrity: manifest, counts, FAISS vs SQLite, offsets."""
+    settings = _settings(index_dir)
+    reader = _open(settings)
+    problems = reader.verify()
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise Failure(f"build {reader.version} has {len(problems)} problems")
+    typer.echo(f"build {reader.version} is sound: {reader.manifest.articles} articles, "
+               f"{reader.manifest.chunks} chunks, {reader.manifest.sentences} sentences")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    index_dir: IndexDirOpt = None,
+    top_k: Annotated[int, typer.Option(min=1, max=20, help="Passages to return.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+) -> None:
+    """Answer a question from the published index, with its citations."""
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    settings = _settings(index_dir)
+    embedder = _embedder(settings)
+    reader = _open(settings, Expectation(embedder.name, embedder.dimension))
+    answer = Engine(reader, embedder, settings.answer_config()).answer(
+        [Message("user", question)], top_k=top_k)
+    typer.echo(json.dumps(asdict(answer), indent=2, ensure_ascii=False) if as_json
+               else _render(answer))
+
+
+def _render(answer: Answer) -> str:
+    lines = [answer.text, ""]
+    if not answer.grounded:
+        lines.append(f"(no grounded answer; confidence {answer.confidence:.2f})")
+    for c in answer.citations:
+        when = f", {c.published}" if c.published else ""
+        lines.append(f"[{c.n}] {c.title}{when} ({c.article_id}, characters {c.start}-{c.end})")
+        if c.url:
+            lines.append(f"    {c.url}")
+    lines.append(f"confidence {answer.confidence:.2f} · index {answer.index_version}")
+    return "\n".join(lines)
+
+
+@app.command()
+def serve(
+    index_dir: IndexDirOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address (default: QA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535,
+                    help="Port (default: QA_PORT).")] = None,
+) -> None:
+    """Serve the HTTP API and the widget."""
+    import uvicorn
+
+    from api import create_app
+
+    settings = _settings(index_dir)
+    settings.host = host or settings.host
+    settings.port = port or settings.port
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning known failures into one line and exit 1."""
+    try:
+        app(standalone_mode=True)
+    except Failure as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,85 @@
+"""The read side's front door: a conversation in, a grounded answer (or abstention) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from index.embedder import Embedder
+from index.reader import IndexReader
+from qa.conversation import build_query
+from qa.extract import ExtractionConfig, Extractor, Pick
+from qa.retriever import Candidate, RetrievalConfig, Retriever
+from qa.types import Answer, Citation, Message, Passage
+
+ABSTENTION = "I don't know: the articles I have don't answer that."
+PASSAGE_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Answering knobs: retrieval, extraction, and the abstention threshold."""
+
+    top_k: int = 5
+    min_confidence: float = 0.35
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
+
+
+def confidence_of(pick: Pick, best: Candidate) -> float:
+    """A 0..1 confidence from the sentence's and the passage's evidence.
+
+    Sentence similarity and term coverage dominate; the passage's own similarity
+    guards against a lucky sentence in an unrelated story.
+    """
+    raw = 0.45 * pick.dense + 0.35 * pick.lexical + 0.2 * best.dense
+    return round(min(1.0, max(0.0, raw)), 4)
+
+
+class Engine:
+    """Answers questions over one opened index with one embedder."""
+
+    def __init__(self, index: IndexReader, embedder: Embedder,
+                 config: AnswerConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or AnswerConfig()
+        self.retriever = Retriever(index, self.config.retrieval)
+        self.extractor = Extractor(index, self.config.extraction)
+
+    @property
+    def version(self) -> str:
+        """The index version this engine answers from."""
+        return self.index.version
+
+    def answer(self, messages: Sequence[Message], top_k: int | None = None) -> Answer:
+        """Answer the last user turn of a conversation, citing exact article spans.
+
+        Raises ValueError when there is no user message.
+        """
+        query = build_query(messages)
+        k = top_k or self.config.top_k
+        vector = self.embedder.embed_one(query.retrieval)
+        candidates = self.retriever.search(query.retrieval, vector, max(k, self.config.extraction.passages))
+        passages = [_passage(c) for c in candidates[:k]]
+        pick = None
+        if candidates:
+            qvector = vector if not query.context else self.embedder.embed_one(query.question)
+            pick = self.extractor.pick(query.question, query.context, qvector, candidates)
+        confidence = confidence_of(pick, candidates[0]) if pick else 0.0
+        if pick is None or confidence < self.config.min_confidence:
+            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
+                          query.retrieval)
+        article = self.index.store.article_by_rowid(pick.article_rowid)
+        quote = article.text[pick.span.start : pick.span.end]
+        citation = Citation(1, article.id, article.title, article.url, article.published,
+                            pick.span.start, pick.span.end, quote)
+        return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
+                      query.retrieval)
+
+
+def _passage(candidate: Candidate) -> Passage:
+    chunk = candidate.stored.chunk
+    end = min(chunk.end, chunk.start + PASSAGE_MAX_CHARS)
+    return Passage(chunk.article_id, chunk.id, candidate.stored.title, chunk.start, end,
+                   chunk.text[: end - chunk.start], round(candidate.fused, 6))

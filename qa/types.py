@@ -1,0 +1,53 @@
+"""What answering returns: dataclasses, serialised only at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Message:
+    """One turn of a conversation."""
+
+    role: str  # "user" or "assistant" (or "system", which answering ignores)
+    content: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its score for one question."""
+
+    article_id: str
+    chunk_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact quote: ``quote == article.text[start:end]``."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str | None
+    published: str | None
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A grounded answer, or an honest abstention (``grounded`` false, no citations)."""
+
+    text: str
+    grounded: bool
+    confidence: float
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    index_version: str = ""
+    query: str = ""  # the retrieval query the conversation was turned into

@@ -1,0 +1,144 @@
+"""Builds: publish, reopen checks, incremental reuse, failures that change nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from index.builder import Builder, BuildFailed
+from index.embedder import HashingEmbedder
+from index.layout import BuildLocked, IndexDir
+from index.manifest import IndexCorrupt, IndexMismatch, IndexNotFound
+from index.reader import Expectation, IndexReader, open_published
+from tests.conftest import STORIES, build, write_stories
+
+
+def _no_model():
+    raise AssertionError("the model was loaded although nothing needed embedding")
+
+
+def test_build_publishes_a_self_describing_build(tmp_path, corpus_dir, hashing):
+    report = build(tmp_path / "ix", hashing, corpus_dir)
+    assert report.published and report.added == 4
+    reader = open_published(tmp_path / "ix")
+    m = reader.manifest
+    assert (m.model, m.dimension, m.articles) == (hashing.name, 256, 4)
+    assert m.chunks == reader.vectors.ntotal == reader.store.counts()["chunks"]
+    assert set(m.article_hashes) == {"flood", "election", "bakery", "000_82b471e3c013de31"}
+    assert reader.verify() == []
+    assert (tmp_path / "ix" / "CURRENT").read_text().strip() == m.build_id
+
+
+def test_opening_refuses_another_model_or_dimension(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    with pytest.raises(IndexMismatch, match="built with model"):
+        open_published(tmp_path / "ix", Expectation("all-MiniLM-L6-v2", 384))
+    with pytest.raises(IndexMismatch, match="dimension"):
+        open_published(tmp_path / "ix", Expectation(hashing.name, 384))
+
+
+def test_opening_refuses_inconsistent_counts(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = IndexDir(tmp_path / "ix").current_path()
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["chunks"] += 1
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="chunks"):
+        IndexReader(path)
+
+
+def test_missing_index_and_missing_build_are_clear(tmp_path, corpus_dir, hashing):
+    with pytest.raises(IndexNotFound):
+        open_published(tmp_path / "nothing")
+    build(tmp_path / "ix", hashing, corpus_dir)
+    shutil.rmtree(IndexDir(tmp_path / "ix").current_path())
+    with pytest.raises(IndexCorrupt, match="missing"):
+        open_published(tmp_path / "ix")
+
+
+def test_damaged_files_are_reported_as_corrupt(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = IndexDir(tmp_path / "ix").current_path()
+    (path / "vectors.faiss").write_bytes(b"garbage")
+    with pytest.raises(IndexCorrupt, match="unreadable vectors"):
+        IndexReader(path)
+
+
+def test_unchanged_rebuild_does_no_model_work(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    before = IndexDir(tmp_path / "ix").current_id()
+    report = Builder(tmp_path / "ix", _no_model, hashing.name).build([corpus_dir])
+    assert not report.published
+    assert report.unchanged == 4
+    assert "no model work" in report.summary()
+    assert IndexDir(tmp_path / "ix").current_id() == before
+
+
+def test_incremental_add_change_remove(tmp_path, hashing):
+    src = write_stories(tmp_path / "src")
+    build(tmp_path / "ix", hashing, src)
+    changed = [dict(STORIES[0], text=STORIES[0]["text"] + " The bridge stayed closed."),
+               STORIES[1],
+               {"id": "new", "title": "New", "text": "A brand new story about ferries."}]
+    write_stories(src, changed)
+    report = build(tmp_path / "ix", hashing, src)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 1)
+    reader = open_published(tmp_path / "ix")
+    assert reader.store.article("bakery") is None
+    assert "bridge stayed closed" in reader.store.article("flood").text
+    unchanged_texts = reader.manifest.chunks + reader.manifest.sentences - report.embedded_texts
+    assert report.reused_texts == unchanged_texts > 0
+    # Reused vectors are the very vectors a full build computes.
+    full = tmp_path / "full"
+    build(full, hashing, src, full=True)
+    other = open_published(full)
+    assert (reader.vectors.reconstruct_n(0, reader.vectors.ntotal)
+            == other.vectors.reconstruct_n(0, other.vectors.ntotal)).all()
+
+
+def test_full_rebuild_embeds_everything(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    report = build(tmp_path / "ix", hashing, corpus_dir, full=True)
+    assert report.published and report.reused_texts == 0 and report.added == 4
+
+
+def test_failed_build_leaves_the_published_index(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    before = IndexDir(tmp_path / "ix").current_id()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(BuildFailed, match="no readable articles"):
+        build(tmp_path / "ix", hashing, empty)
+    with pytest.raises(BuildFailed, match="no such file"):
+        build(tmp_path / "ix", hashing, tmp_path / "missing")
+
+    class Exploding(HashingEmbedder):
+        def embed_batch(self, texts):
+            raise RuntimeError("model crashed mid-build")
+
+    write_stories(corpus_dir, [dict(STORIES[0], text="Changed text entirely.")])
+    with pytest.raises(RuntimeError, match="mid-build"):
+        build(tmp_path / "ix", Exploding(256), corpus_dir)
+    assert IndexDir(tmp_path / "ix").current_id() == before
+    assert open_published(tmp_path / "ix").verify() == []
+
+
+def test_second_build_fails_clearly_while_one_holds_the_lock(tmp_path, corpus_dir, hashing):
+    index_dir = IndexDir(tmp_path / "ix")
+    with index_dir.lock(), pytest.raises(BuildLocked, match="another build"):
+        build(tmp_path / "ix", hashing, corpus_dir)
+    assert build(tmp_path / "ix", hashing, corpus_dir).published
+
+
+def test_debris_is_cleaned_and_old_builds_pruned(tmp_path, corpus_dir, hashing):
+    root = tmp_path / "ix"
+    build(root, hashing, corpus_dir)
+    _, debris = IndexDir(root).new_build_dir()
+    (debris / "store.sqlite").write_text("half written")
+    for _ in range(4):
+        Builder(root, lambda: hashing, hashing.name, keep_builds=2).build([corpus_dir], full=True)
+    names = sorted(p.name for p in (root / "builds").iterdir())
+    assert len(names) == 2
+    assert IndexDir(root).current_id() == names[-1]
