@@ -153,6 +153,10 @@ class StoreReader:
         row = self.conn.execute("SELECT * FROM articles WHERE rowid = ?", (rowid,)).fetchone()
         return _article(row)
 
+    def article_text(self, rowid: int) -> str:
+        """The text of the article stored at this row."""
+        return self.conn.execute("SELECT text FROM articles WHERE rowid = ?", (rowid,)).fetchone()[0]
+
     def articles(self) -> list[tuple[int, Article]]:
         """Every article with its row id, in row order."""
         rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()

@@ -37,6 +37,7 @@ class Query:
     question: str  # the last user turn, as asked
     retrieval: str  # the question plus whatever context it borrowed
     context: str = ""  # the borrowed part alone (earlier user turns)
+    answered: tuple[str, ...] = ()  # earlier assistant turns: a follow-up wants news
 
 
 def is_follow_up(question: str) -> bool:
@@ -65,4 +66,5 @@ def build_query(messages: Sequence[Message], max_context_turns: int = 2) -> Quer
         if not is_follow_up(earlier) or len(context_turns) >= max_context_turns:
             break
     context = " ".join(context_turns)
-    return Query(question, f"{context} {question}", context)
+    answered = tuple(m.content for m in messages if m.role == "assistant" and m.content)
+    return Query(question, f"{context} {question}", context, answered)

@@ -60,12 +60,13 @@ class Engine:
         query = build_query(messages)
         k = top_k or self.config.top_k
         vector = self.embedder.embed_one(query.retrieval)
-        candidates = self.retriever.search(query.retrieval, vector, max(k, self.config.extraction.passages))
+        candidates = self.retriever.search(query.retrieval, vector,
+                                           max(k, self.config.extraction.passages))
         passages = [_passage(c) for c in candidates[:k]]
         pick = None
         if candidates:
             qvector = vector if not query.context else self.embedder.embed_one(query.question)
-            pick = self.extractor.pick(query.question, query.context, qvector, candidates)
+            pick = self.extractor.pick(query, qvector, candidates)
         confidence = confidence_of(pick, candidates[0]) if pick else 0.0
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,

@@ -16,6 +16,7 @@ from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence
 from index.terms import terms
+from qa.conversation import Query
 from qa.retriever import Candidate
 
 
@@ -27,7 +28,8 @@ class ExtractionConfig:
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
     rank_weight: float = 0.1  # bonus for the top passage, decaying with rank
-    context_weight: float = 0.3  # weight of borrowed follow-up context terms
+    context_weight: float = 0.1  # weight of borrowed follow-up context terms
+    repeat_penalty: float = 0.5  # factor on a sentence an earlier answer already gave
     min_chars: int = 60  # a shorter best sentence is joined with its neighbour
     max_chars: int = 400
 
@@ -51,11 +53,11 @@ class Extractor:
         self.index = index
         self.config = config or ExtractionConfig()
 
-    def pick(self, question: str, context: str, vector: np.ndarray,
+    def pick(self, query: Query, vector: np.ndarray,
              candidates: list[Candidate]) -> Pick | None:
         """The best answer span among the top candidates, or None when there are none."""
         cfg = self.config
-        weights = self._term_weights(question, context)
+        weights = self._term_weights(query.question, query.context)
         total = sum(weights.values()) or 1.0
         best: Pick | None = None
         seen: set[int] = set()
@@ -68,12 +70,18 @@ class Extractor:
             if not fresh:
                 continue
             dense = self._dense(fresh, vector)
+            text = self.index.store.article_text(cand.stored.article_rowid) \
+                if query.answered else ""
             for sentence, cos in zip(fresh, dense, strict=True):
                 lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
                 score = (cfg.dense_weight * cos + cfg.lexical_weight * lexical
                          + cfg.rank_weight / (rank + 1))
+                if text and _already_given(text[sentence.span.start : sentence.span.end],
+                                           query.answered):
+                    score *= cfg.repeat_penalty
                 if best is None or score > best.score:
-                    best = Pick(sentence.article_rowid, sentence.span, score, cos, lexical, rank)
+                    best = Pick(sentence.article_rowid, sentence.span, float(score),
+                                float(cos), lexical, rank)
         return self._widen(best) if best else None
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
@@ -107,3 +115,7 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
+
+
+def _already_given(sentence: str, answers: tuple[str, ...]) -> bool:
+    return any(sentence in answer for answer in answers)

@@ -33,13 +33,14 @@ STORIES = [
      "url": "https://news.example/flood",
      "text": "Heavy rain flooded the river town of Elmswick on Monday. Rescue teams evacuated "
              "1,200 residents from the lower districts.\n\nOf those evacuated, 300 were "
-             "schoolchildren who spent the night in the sports hall. Mayor Ines Varga said "
+             "students who spent the night in the sports hall. Mayor Ines Varga said "
              "the water would recede by Friday."},
     {"id": "election", "title": "Council Election Results Announced", "published": "2024-03-04",
      "url": "https://news.example/election",
      "text": "The Green Party won 14 of the 40 council seats in Harlow, officials announced. "
              "Turnout was 52 percent.\n\nThe party leader, Tomas Reed, said the result was a "
-             "mandate for new bicycle lanes. Students made up a large share of new voters."},
+             "mandate for new bicycle lanes. Students made up a large share of new voters: 5,000 "
+             "students registered this year."},
     {"id": "bakery", "title": "Bakery Wins National Bread Prize", "published": "2024-03-05",
      "url": "https://news.example/bakery",
      "text": "A family bakery in Dunmore won the national sourdough prize on Saturday. The "
@@ -143,6 +144,6 @@ def hashing_server(tmp_path: Path, corpus_dir: Path, hashing: Embedder) -> Itera
     """A live server over the seed plus stories, answering with the hashing embedder."""
     index_dir = tmp_path / "index"
     build(index_dir, hashing, corpus_dir)
-    with serve(index_dir, hashing, min_confidence=0.05, reload_interval=0.2) as server:
+    with serve(index_dir, hashing, min_confidence=0.25, reload_interval=0.2) as server:
         server.wait_ready()
         yield server

@@ -1,0 +1,94 @@
+"""The ``qa`` console script as operators run it: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SEEDS
+
+QA = str(Path(sys.executable).parent / "qa")
+
+
+def run(*args: str, model: str = "hashing-256", **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "QA_MODEL": model, "HF_HUB_OFFLINE": "1", **env}
+    return subprocess.run([QA, *args], capture_output=True, text=True, env=environment,
+                          cwd=ROOT, timeout=300)
+
+
+def test_build_status_verify_ask(tmp_path, corpus_dir):
+    ix = str(tmp_path / "ix")
+    built = run("index", "build", str(corpus_dir), "--index-dir", ix)
+    assert built.returncode == 0, built.stderr
+    assert "added 4, updated 0, removed 0, unchanged 0" in built.stdout
+    again = run("index", "build", str(corpus_dir), "--index-dir", ix)
+    assert again.returncode == 0 and "index unchanged" in again.stdout
+    status = run("index", "status", "--index-dir", ix, "--json")
+    info = json.loads(status.stdout)
+    assert (info["articles"], info["model"]) == (4, "hashing-256")
+    verify = run("index", "verify", "--index-dir", ix)
+    assert verify.returncode == 0 and "is sound" in verify.stdout
+    answer = run("ask", "How many loaves does the bakery bake a day?", "--index-dir", ix,
+                 "--json", QA_MIN_CONFIDENCE="0.25")
+    body = json.loads(answer.stdout)
+    assert body["grounded"] and "800 loaves" in body["text"]
+    text = run("ask", "How many loaves does the bakery bake a day?", "--index-dir", ix,
+               QA_MIN_CONFIDENCE="0.25")
+    assert "[1] Bakery Wins National Bread Prize, 2024-03-05 (bakery" in text.stdout
+
+
+def test_default_sources_are_the_seeds(tmp_path):
+    built = run("index", "build", "--index-dir", str(tmp_path / "ix"))
+    assert built.returncode == 0, built.stderr
+    assert "added 1" in built.stdout
+
+
+def test_skipped_files_are_named(tmp_path, corpus_dir):
+    (corpus_dir / "broken.json").write_text("{")
+    built = run("index", "build", str(corpus_dir), "--index-dir", str(tmp_path / "ix"))
+    assert built.returncode == 0
+    assert "skipped" in built.stderr and "broken.json" in built.stderr
+    assert "skipped 1 files" in built.stdout
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("index", "build", "does-not-exist"), 1, "no such file or folder"),
+    (("index", "status"), 1, "no published index"),
+    (("index", "verify"), 1, "no published index"),
+    (("ask", "anything?"), 1, "no published index"),
+    (("ask", "  "), 2, "empty"),
+    (("ask",), 2, "Missing argument"),
+    (("index", "build", "--bogus"), 2, "No such option"),
+    (("frobnicate",), 2, "No such command"),
+])
+def test_failures_exit_non_zero_with_a_clear_line(tmp_path, args, code, message):
+    result = run(*args, QA_INDEX_DIR=str(tmp_path / "none"))
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    if code == 1:
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_model_mismatch_is_one_line(tmp_path):
+    ix = str(tmp_path / "ix")
+    assert run("index", "build", str(SEEDS), "--index-dir", ix).returncode == 0
+    result = run("ask", "Who?", "--index-dir", ix, model="hashing-128")
+    assert result.returncode == 1
+    assert "built with model 'hashing-256'" in result.stderr
+
+
+@pytest.mark.model
+def test_ask_with_the_real_model(tmp_path):
+    ix = str(tmp_path / "ix")
+    assert run("index", "build", str(SEEDS), "--index-dir", ix, model="all-MiniLM-L6-v2"
+               ).returncode == 0
+    result = run("ask", "Who is the Russian ambassador in Kabul?", "--index-dir", ix,
+                 model="all-MiniLM-L6-v2")
+    assert result.returncode == 0, result.stderr
+    assert "Dmitry Zhirnov" in result.stdout and "[1] Russia Evacuates" in result.stdout
