@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from index.embedder import load_embedder
 from qa.live import LiveEngine, Watcher
 from qa.settings import Settings
-from service import errors, native
+from service import admin, errors, native
 
 log = logging.getLogger("qa.api")
 
@@ -63,4 +63,5 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
         max_age=600,
     )
     app.include_router(native.router)
+    app.include_router(admin.router)
     return app

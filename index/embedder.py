@@ -76,9 +76,8 @@ class SentenceTransformerEmbedder(Embedder):
         hf_logging.disable_progress_bar()  # a per-load bar is noise in CLI and server logs
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         self.name = name or model
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        get_dim = (getattr(self._model, "get_embedding_dimension", None)
+                   or self._model.get_sentence_embedding_dimension)  # renamed in 5.x
         self.dimension = int(get_dim())
         self.batch_size = batch_size
 

@@ -9,7 +9,7 @@ from pathlib import Path
 FORMAT_VERSION = 1
 
 
-class IndexError_(Exception):  # noqa: N801 - the builtin IndexError means something else
+class IndexError_(Exception):
     """Base of the index's domain errors."""
 
 

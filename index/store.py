@@ -107,7 +107,8 @@ class StoreWriter:
             )
             self.chunks += 1
 
-    def add_sentences(self, article_rowid: int, sentences: Iterable[tuple[Span, list[str]]]) -> None:
+    def add_sentences(self, article_rowid: int,
+                      sentences: Iterable[tuple[Span, list[str]]]) -> None:
         """Insert an article's sentences with their stemmed terms."""
         for span, terms in sentences:
             self.conn.execute(
@@ -155,7 +156,8 @@ class StoreReader:
 
     def article_text(self, rowid: int) -> str:
         """The text of the article stored at this row."""
-        return self.conn.execute("SELECT text FROM articles WHERE rowid = ?", (rowid,)).fetchone()[0]
+        row = self.conn.execute("SELECT text FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+        return row[0]
 
     def articles(self) -> list[tuple[int, Article]]:
         """Every article with its row id, in row order."""
@@ -178,7 +180,8 @@ class StoreReader:
         return {
             row["rowid"]: StoredChunk(
                 row["rowid"],
-                Chunk(row["id"], row["article_id"], row["n"], row["start"], row["end"], row["text"]),
+                Chunk(row["id"], row["article_id"], row["n"], row["start"], row["end"],
+                      row["text"]),
                 row["article_rowid"],
                 row["title"],
             )

@@ -1,0 +1,39 @@
+"""A build in its own process, slowed down so a test can kill it mid-way.
+
+Usage: python -m tests.build_worker INDEX_DIR SOURCE SECONDS_PER_BATCH
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from index.builder import Builder
+from index.embedder import HashingEmbedder
+
+
+class SlowHashingEmbedder(HashingEmbedder):
+    """The hashing embedder with a pause per batch, like a real model on a busy machine."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__(256)
+        self.name = "hashing-256"
+        self.batch_size = 8
+        self.pause = pause
+
+    def embed_batch(self, texts):
+        time.sleep(self.pause)
+        return super().embed_batch(texts)
+
+
+def main() -> None:
+    index_dir, source, pause = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
+    embedder = SlowHashingEmbedder(pause)
+    print("started", flush=True)
+    report = Builder(index_dir, lambda: embedder, embedder.name).build([source], full=True)
+    print(report.summary(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
