@@ -1,0 +1,128 @@
+"""An OpenAI-compatible Chat Completions endpoint, so existing clients can use the service.
+
+The answer (with ``[n]`` markers) is the message content; the same citation objects as
+``/api/chat`` ride along as ``choices[0].message.citations`` (and on the final stream
+chunk). Responses are deterministic: the id is a hash of the request and the index
+version, and ``created`` is the index build's time, so the same messages over the same
+index give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.types import Answer, Message
+from service.errors import ApiError
+from service.native import live
+from service.questions import check_conversation
+from service.schemas import MAX_MESSAGE_CHARS, MAX_MESSAGES, CitationOut
+from service.streaming import event_stream, pieces, sse
+
+router = APIRouter(prefix="/v1")
+MODEL_ID = "qa"
+_ROLES = {"user", "assistant", "system", "developer"}
+
+
+class OpenAIMessage(BaseModel):
+    """A chat message; content may be a string or a list of text parts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text (text parts joined; other parts ignored)."""
+        if isinstance(self.content, list):
+            return "".join(p.get("text", "") for p in self.content
+                           if isinstance(p, dict) and p.get("type") == "text")
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """The OpenAI request; fields we cannot honour (temperature, max_tokens, ...) are
+    accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = None
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    top_k: int | None = Field(None, ge=1, le=20)
+
+    def to_messages(self) -> list[Message]:
+        """The conversation as the core takes it; refuses roles we cannot use."""
+        out = []
+        for i, m in enumerate(self.messages):
+            if m.role not in _ROLES:
+                raise ApiError(400, f"unsupported role {m.role!r}: use user, assistant or "
+                               "system", f"messages.{i}.role")
+            text = m.text()
+            if len(text) > MAX_MESSAGE_CHARS:
+                raise ApiError(400, f"message {i} is longer than {MAX_MESSAGE_CHARS} characters",
+                               f"messages.{i}.content")
+            if m.role in ("user", "assistant"):
+                out.append(Message(m.role, text))
+        return out
+
+
+@router.get("/models")
+def models(request: Request) -> dict:
+    """The one model this service offers."""
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
+                                        "owned_by": "grounded-qa"}]}
+
+
+@router.post("/chat/completions")
+def chat_completions(body: ChatCompletionRequest, request: Request):
+    """Answer like an OpenAI chat model, with citations."""
+    messages = body.to_messages()
+    check_conversation(messages, request.app.state.settings.max_question_chars)
+    engine = live(request).engine()
+    answer = engine.answer(messages, top_k=body.top_k)
+    created = int(datetime.fromisoformat(engine.index.manifest.created_at).timestamp())
+    ident = "chatcmpl-" + hashlib.sha256(json.dumps(
+        [body.model_dump(mode="json", include={"messages", "top_k"}), answer.index_version],
+        sort_keys=True).encode()).hexdigest()[:24]
+    citations = [CitationOut.of(c).model_dump() for c in answer.citations]
+    if body.stream:
+        return event_stream(_chunks(ident, created, answer, citations))
+    return {
+        "id": ident, "object": "chat.completion", "created": created, "model": MODEL_ID,
+        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+                     "message": {"role": "assistant", "content": answer.text,
+                                 "citations": citations}}],
+        "usage": _usage(messages, answer),
+        "grounded": answer.grounded, "confidence": answer.confidence,
+        "index_version": answer.index_version,
+    }
+
+
+def _chunks(ident: str, created: int, answer: Answer, citations: list[dict]) -> Iterator[str]:
+    def chunk(delta: dict, finish: str | None = None, **extra: object) -> str:
+        return sse({"id": ident, "object": "chat.completion.chunk", "created": created,
+                    "model": MODEL_ID, "choices": [{"index": 0, "delta": delta,
+                                                    "finish_reason": finish, "logprobs": None}],
+                    **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
+    for piece in pieces(answer.text):
+        yield chunk({"content": piece})
+    yield chunk({}, "stop", citations=citations, grounded=answer.grounded,
+                confidence=answer.confidence, index_version=answer.index_version)
+    yield sse("[DONE]")
+
+
+def _usage(messages: list[Message], answer: Answer) -> dict[str, int]:
+    # No tokenizer-based billing here: words are an honest, stable stand-in.
+    prompt = sum(len(m.content.split()) for m in messages)
+    completion = len(answer.text.split())
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
