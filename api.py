@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from index.embedder import load_embedder
 from qa.live import LiveEngine, Watcher
 from qa.settings import Settings
-from service import admin, errors, native, openai_api
+from service import admin, errors, native, openai_api, widget
 
 log = logging.getLogger("qa.api")
 
@@ -65,4 +65,5 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     app.include_router(native.router)
     app.include_router(admin.router)
     app.include_router(openai_api.router)
+    app.include_router(widget.router)
     return app

@@ -24,16 +24,19 @@ class Embedder(ABC):
         """Embed one batch of texts: an array of shape ``(len(texts), dimension)``."""
 
     def embed(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
-        """Embed any number of texts in batches, reporting each finished batch."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i : i + self.batch_size]
-            parts.append(self.embed_batch(batch))
+        """Embed any number of texts in batches, reporting each finished batch.
+
+        Texts are batched in order of length: a batch is padded to its longest text, so
+        mixing a long chunk with short sentences wastes most of the batch's compute.
+        """
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for i in range(0, len(order), self.batch_size):
+            rows = order[i : i + self.batch_size]
+            out[rows] = self.embed_batch([texts[j] for j in rows])
             if progress:
-                progress(len(batch))
-        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+                progress(len(rows))
+        return out
 
     def embed_one(self, text: str) -> np.ndarray:
         """Embed a single text: a vector of shape ``(dimension,)``."""

@@ -28,6 +28,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Grounded question answering over articles.")
 index_app = typer.Typer(no_args_is_help=True, help="Build and inspect the index.")
 app.add_typer(index_app, name="index")
+eval_app = typer.Typer(no_args_is_help=True, help="Measure answer quality.")
+app.add_typer(eval_app, name="eval")
 
 IndexDirOpt = Annotated[Path | None, typer.Option("--index-dir", help="Index directory "
                         "(default: QA_INDEX_DIR).", show_default=False)]
@@ -191,6 +193,39 @@ def serve(
     settings.port = port or settings.port
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="info")
+
+
+@eval_app.command("squad")
+def eval_squad(
+    path: Annotated[Path, typer.Argument(help="A SQuAD v1.1-format JSON file.", exists=True,
+                                         dir_okay=False, readable=True)],
+    sample_size: Annotated[int | None, typer.Option("--sample", min=1,
+                           help="Questions to sample (default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 13,
+    negatives: Annotated[list[Path] | None, typer.Option(
+        "--negatives", help="Articles without the answers (default: QA_SOURCES); the same "
+        "questions asked there measure false answers.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                      help="Write the JSON results here.")] = None,
+) -> None:
+    """Evaluate on SQuAD-format data in a temporary index: hit@k, MRR, answer accuracy,
+    abstention, latency, build time, and false answers against the wrong corpus."""
+    from qa.evaluation import evaluate_squad
+
+    settings = _settings(None)
+    embedder = _embedder(settings)
+    try:
+        results = evaluate_squad(path, embedder, settings.answer_config(),
+                                 negatives=negatives or settings.sources, n=sample_size,
+                                 seed=seed, chunker=settings.chunker())
+    except (KeyError, ValueError) as exc:
+        raise Failure(f"{path} is not a SQuAD-format file: {exc}") from exc
+    except BuildFailed as exc:
+        raise Failure(str(exc)) from exc
+    text = json.dumps(results, indent=2)
+    if output:
+        output.write_text(text + "\n")
+    typer.echo(text)
 
 
 def main() -> None:

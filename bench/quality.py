@@ -1,0 +1,103 @@
+"""Benchmark: our answers against BM25 and the usual LangChain recipe, same run, same sample.
+
+Usage: python -m bench.quality --squad PATH [--sample 2000] [--seed 13]
+Prints a table and writes ``bench/results/quality.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from bench.baselines import recipe_chunks, run_bm25, run_recipe
+from index.embedder import load_embedder
+from qa.evaluation import Scores, evaluate_squad, load_squad, sample
+from qa.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path, required=True)
+    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    settings = Settings()
+    embedder = load_embedder(settings.model)
+    articles, questions = load_squad(args.squad)
+    chosen = sample(questions, args.sample, args.seed)
+
+    ours = evaluate_squad(args.squad, embedder, settings.answer_config(),
+                          negatives=[ROOT / "seeds"], n=args.sample, seed=args.seed,
+                          chunker=settings.chunker())
+    chunks = recipe_chunks(articles)
+    began = time.perf_counter()
+    bm25 = run_bm25(chunks, chosen)
+    bm25_total = time.perf_counter() - began
+    began = time.perf_counter()
+    recipe = run_recipe(chunks, chosen, embedder)
+    recipe_total = time.perf_counter() - began
+
+    rows = {"ours": ours, "bm25": _row(bm25), "langchain_recipe": _row(recipe),
+            "sample": args.sample, "seed": args.seed,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "baseline_totals_s": {"bm25": round(bm25_total, 1),
+                                  "langchain_recipe": round(recipe_total, 1)}}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "quality.json").write_text(json.dumps(rows, indent=2) + "\n")
+    table = _table(rows)
+    (RESULTS / "quality.md").write_text(
+        "# Answer quality benchmark\n\n`python -m bench.quality --squad "
+        f"../shared/eval/squad-v1.1-dev.json --sample {args.sample} --seed {args.seed}`\n\n"
+        + table + "\n")
+    print(table)
+
+
+def _row(s: Scores) -> dict:
+    return {"hit@1": round(s.hit1, 4), "hit@5": round(s.hit5, 4), "mrr@10": round(s.mrr10, 4),
+            "answer_accuracy": round(s.answer_accuracy, 4),
+            "abstention_rate": round(s.abstention_rate, 4),
+            "latency_p50_ms": round(s.latency_p50_ms, 2),
+            "latency_p95_ms": round(s.latency_p95_ms, 2)}
+
+
+def _table(rows: dict) -> str:
+    ours, bm25, recipe = rows["ours"], rows["bm25"], rows["langchain_recipe"]
+    lines = ["| system | hit@1 | hit@5 | MRR@10 | answer accuracy | abstention | p50 ms |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in (("**ours**", ours), ("BM25 (bm25s), 1000/200 chunks", bm25),
+                    ("LangChain recipe (MiniLM + FAISS)", recipe)):
+        lines.append(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['mrr@10']:.3f} | "
+                     f"{r['answer_accuracy']:.3f} | {r['abstention_rate']:.1%} | "
+                     f"{r['latency_p50_ms']:.1f} |")
+    lines += ["", "| ratio (ours / baseline) | hit@1 | hit@5 | MRR@10 | answer accuracy |",
+              "|---|---|---|---|---|"]
+    for name, r in (("vs BM25", bm25), ("vs LangChain recipe", recipe)):
+        lines.append("| " + name + " | " + " | ".join(
+            f"{ours[k] / r[k]:.2f}x" for k in ("hit@1", "hit@5", "mrr@10", "answer_accuracy"))
+            + " |")
+    lines += ["", "| ours | value |", "|---|---|",
+              f"| query p50 / p95 | {ours['latency_p50_ms']} / {ours['latency_p95_ms']} ms |",
+              f"| one query embedding + one FAISS search (p50) | "
+              f"{ours['search_floor_p50_ms']} ms |",
+              f"| **query p50 / that floor** | **{ours['latency_over_floor']}x** (target < 2x) |",
+              f"| index build (48 articles) | {ours['index_build_s']} s |",
+              f"| false answers, SQuAD questions against the seed article | "
+              f"{ours['false_answer_rate_wrong_corpus']:.1%} (target ≤ 10%) |",
+              f"| abstention on answerable questions | {ours['abstention_rate']:.1%} "
+              "(target < 3%) |",
+              f"| confidence threshold | {ours['min_confidence']} |",
+              f"| machine | {rows['machine']} |"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

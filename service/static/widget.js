@@ -1,0 +1,302 @@
+/* Grounded QA chat widget: <script src="https://HOST/widget.js" data-title="Ask" defer></script>
+ *
+ * Defines <qa-chat> (Shadow DOM, no framework, no build step, no third-party requests).
+ * Every piece of server text is rendered as text: never innerHTML of server data.
+ * Attributes (on the script tag or a <qa-chat> element): data-title, data-theme
+ * (light|dark|auto), data-endpoint (service URL, default: where this script came from),
+ * data-placeholder, data-mount="none" (script tag: don't add the floating launcher).
+ */
+(() => {
+  "use strict";
+  if (window.customElements.get("qa-chat")) return;
+
+  const script = document.currentScript;
+  const scriptBase = script && script.src ? new URL(".", script.src).href : new URL("/", location.href).href;
+  const MAX_TURNS = 20;
+  let counter = 0;
+
+  function h(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function safeUrl(value) {
+    try {
+      const url = new URL(value);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function* sseEvents(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      buffer += decoder.decode(value || new Uint8Array(), { stream: !done });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let event = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) yield { event, data: JSON.parse(data.join("\n")) };
+      }
+      if (done) return;
+    }
+  }
+
+  class QaChat extends HTMLElement {
+    connectedCallback() {
+      if (this.shadowRoot) return;
+      const id = `qa-chat-${++counter}`;
+      this.mode = this.dataset.mode === "floating" ? "floating" : "inline";
+      this.setAttribute("data-mode", this.mode);
+      this.endpoint = (this.dataset.endpoint || scriptBase).replace(/\/?$/, "/");
+      this.storageKey = `qa-chat:${this.endpoint}`;
+      this.turns = this.load();
+      const title = this.dataset.title || "Ask the articles";
+      const root = this.attachShadow({ mode: "open" });
+
+      this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+      this.input = h("textarea", {
+        rows: 1, "aria-label": "Your question", maxlength: 2000,
+        placeholder: this.dataset.placeholder || "Ask a question…",
+        onkeydown: (e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            this.submit();
+          }
+        },
+      });
+      this.sendButton = h("button", { class: "send", type: "submit", text: "Send" });
+      const close = h("button", {
+        class: "icon-button", type: "button", "aria-label": "Close chat", text: "✕",
+        hidden: this.mode !== "floating", onclick: () => this.toggle(false),
+      });
+      this.panel = h("div", {
+        class: "panel", id: `${id}-panel`, role: "dialog", "aria-labelledby": `${id}-title`,
+        "aria-modal": "false", hidden: this.mode === "floating",
+        onkeydown: (e) => { if (e.key === "Escape" && this.mode === "floating") this.toggle(false); },
+      },
+        h("div", { class: "header" },
+          h("h2", { class: "title", id: `${id}-title`, text: title }),
+          h("button", { class: "icon-button", type: "button", text: "Clear", onclick: () => this.clear() }),
+          close),
+        this.log,
+        h("form", { class: "form", onsubmit: (e) => { e.preventDefault(); this.submit(); } },
+          this.input, this.sendButton));
+      root.append(h("link", { rel: "stylesheet", href: `${scriptBase}widget.css` }));
+      if (this.mode === "floating") {
+        this.launcher = h("button", {
+          class: "launcher", type: "button", "aria-expanded": "false",
+          "aria-controls": this.panel.id, "aria-label": title, text: "?",
+          onclick: () => this.toggle(),
+        });
+        root.append(this.launcher);
+      }
+      root.append(this.panel);
+      this.applyTheme();
+      this.renderAll();
+    }
+
+    applyTheme() {
+      const wanted = this.dataset.theme || "auto";
+      const media = window.matchMedia("(prefers-color-scheme: dark)");
+      const resolve = () => this.setAttribute("data-resolved-theme",
+        wanted === "auto" ? (media.matches ? "dark" : "light") : wanted === "dark" ? "dark" : "light");
+      resolve();
+      if (wanted === "auto") media.addEventListener("change", resolve);
+    }
+
+    toggle(open = this.panel.hidden) {
+      if (this.mode !== "floating") return;
+      this.panel.hidden = !open;
+      this.launcher.setAttribute("aria-expanded", String(open));
+      if (open) this.input.focus();
+      else this.launcher.focus();
+    }
+
+    load() {
+      try {
+        const saved = JSON.parse(sessionStorage.getItem(this.storageKey) || "[]");
+        return Array.isArray(saved) ? saved : [];
+      } catch (_) {
+        return [];
+      }
+    }
+
+    save() {
+      try {
+        sessionStorage.setItem(this.storageKey, JSON.stringify(this.turns.slice(-MAX_TURNS)));
+      } catch (_) { /* storage full or blocked: the conversation still works in memory */ }
+    }
+
+    clear() {
+      this.turns = [];
+      this.save();
+      this.renderAll();
+      this.input.focus();
+    }
+
+    renderAll() {
+      this.log.replaceChildren();
+      if (!this.turns.length) {
+        this.log.append(h("p", { class: "empty", text: "Answers come from the articles, with their sources." }));
+      }
+      for (const turn of this.turns) {
+        if (turn.role === "user") this.log.append(h("div", { class: "message user", text: turn.content }));
+        else this.log.append(this.renderAnswer(h("div", { class: "message assistant" }), turn.result));
+      }
+      this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    async submit() {
+      const question = this.input.value.trim();
+      if (!question || this.busy) return;
+      this.busy = true;
+      this.sendButton.disabled = true;
+      this.input.value = "";
+      const empty = this.log.querySelector(".empty");
+      if (empty) empty.remove();
+      this.turns.push({ role: "user", content: question });
+      this.log.append(h("div", { class: "message user", text: question }));
+      const bubble = h("div", { class: "message assistant", "aria-busy": "true", text: "…" });
+      this.log.append(bubble);
+      this.log.scrollTop = this.log.scrollHeight;
+      const messages = this.turns.slice(-MAX_TURNS).map((t) => ({ role: t.role, content: t.content }));
+      try {
+        const result = await this.stream(messages, bubble);
+        this.turns.push({ role: "assistant", content: result.answer, result });
+        this.renderAnswer(bubble, result);
+      } catch (error) {
+        this.turns.pop();
+        bubble.className = "message assistant error";
+        bubble.textContent = error && error.userMessage ? error.userMessage : "The service could not be reached.";
+      } finally {
+        bubble.removeAttribute("aria-busy");
+        this.save();
+        this.busy = false;
+        this.sendButton.disabled = false;
+        this.log.scrollTop = this.log.scrollHeight;
+      }
+    }
+
+    async stream(messages, bubble) {
+      const response = await fetch(`${this.endpoint}api/chat`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ messages, stream: true }),
+      });
+      if (!response.ok) {
+        let message = `The service answered ${response.status}.`;
+        try { message = (await response.json()).error.message || message; } catch (_) { /* keep */ }
+        throw Object.assign(new Error(message), { userMessage: message });
+      }
+      let text = "";
+      for await (const { event, data } of sseEvents(response)) {
+        if (event === "delta") {
+          text += data.text;
+          bubble.textContent = text;
+        } else if (event === "done") {
+          return data;
+        }
+      }
+      throw new Error("the stream ended early");
+    }
+
+    renderAnswer(bubble, result) {
+      bubble.replaceChildren();
+      if (!result) return bubble;
+      if (!result.grounded) {
+        bubble.classList.add("abstain");
+        bubble.append(result.answer, h("span", { class: "note", text: "No article answers this." }));
+        return bubble;
+      }
+      const byNumber = new Map(result.citations.map((c) => [String(c.n), c]));
+      for (const part of result.answer.split(/(\[\d+\])/)) {
+        const citation = byNumber.get(part.slice(1, -1));
+        if (/^\[\d+\]$/.test(part) && citation) bubble.append(this.chip(citation, result, bubble));
+        else if (part) bubble.append(part);
+      }
+      return bubble;
+    }
+
+    chip(citation, result, bubble) {
+      const chip = h("button", {
+        class: "chip", type: "button", "aria-expanded": "false", text: String(citation.n),
+        "aria-label": `Source ${citation.n}: ${citation.title}`,
+      });
+      let box = null;
+      chip.addEventListener("click", async () => {
+        if (box) {
+          box.hidden = !box.hidden;
+          chip.setAttribute("aria-expanded", String(!box.hidden));
+          return;
+        }
+        box = h("span", { class: "source", role: "group", "aria-label": `Source ${citation.n}` });
+        bubble.append(box);
+        chip.setAttribute("aria-expanded", "true");
+        await this.fillSource(box, citation, result.passages || []);
+      });
+      return chip;
+    }
+
+    async fillSource(box, citation, passages) {
+      const meta = h("span", { class: "source-meta" });
+      if (citation.published) meta.append(citation.published);
+      const href = citation.url && safeUrl(citation.url);
+      if (href) {
+        if (citation.published) meta.append(" · ");
+        meta.append(h("a", { href, target: "_blank", rel: "noopener noreferrer", text: "Read the article" }));
+      }
+      const body = h("span", { class: "source-text" });
+      box.append(h("span", { class: "source-title", text: citation.title }), meta, body);
+      let context = passages.find((p) => p.article_id === citation.article_id
+        && p.start <= citation.start && citation.end <= p.end);
+      if (!context) {
+        try {
+          const r = await fetch(`${this.endpoint}api/articles/${encodeURIComponent(citation.article_id)}`);
+          const article = await r.json();
+          const start = Math.max(0, citation.start - 300);
+          context = { start, text: article.text.slice(start, citation.end + 300) };
+        } catch (_) {
+          context = { start: citation.start, text: citation.quote };
+        }
+      }
+      const from = citation.start - context.start;
+      const to = citation.end - context.start;
+      body.append(context.text.slice(0, from), h("mark", { text: context.text.slice(from, to) }),
+        context.text.slice(to));
+    }
+  }
+
+  window.customElements.define("qa-chat", QaChat);
+
+  if (script && script.dataset.mount !== "none" && !document.querySelector("qa-chat")) {
+    const mount = () => {
+      const element = document.createElement("qa-chat");
+      for (const [key, value] of Object.entries(script.dataset)) {
+        if (key !== "mount") element.dataset[key] = value;
+      }
+      element.dataset.mode = "floating";
+      document.body.append(element);
+    };
+    if (document.body) mount();
+    else document.addEventListener("DOMContentLoaded", mount);
+  }
+})();

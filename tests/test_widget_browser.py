@@ -1,0 +1,319 @@
+"""The widget in a real browser (Debian's Chromium driven by Playwright), embedded in host
+pages served from other origins than the API."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import STORIES, build, free_port, serve, write_stories
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():  # make test installs it; say so loudly where it cannot
+    pytest.skip(f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing (apt-get install chromium)",
+                allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.browser
+QUESTION = "How many loaves does the Dunmore bakery bake a day?"
+XSS = {"id": "xss", "title": "Forum <img src=x onerror=window.__xss=1> hacked",
+       "url": "javascript:window.__xss=3", "published": "2024-03-06",
+       "text": "The attacker posted <img src=x onerror=window.__xss=1> and "
+               "<script>window.__xss=2</script> in the comment field of the village forum."}
+HOSTILE_CSS = """
+* { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
+button { background: rgb(255, 0, 0) !important; border: 9px solid rgb(0, 255, 0) !important; }
+textarea, mark, h2 { display: none !important; }
+"""
+
+
+class HostPages:
+    """A plain static server on its own port: the site that embeds the widget."""
+
+    def __init__(self, port: int, pages: dict[str, tuple[str, str]], csp: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path not in pages:
+                    self.send_error(404)
+                    return
+                ctype, body = pages[self.path]
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Security-Policy", csp)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def host_pages(api: str) -> dict[str, tuple[str, str]]:
+    tag = f'<script src="{api}/widget.js" data-title="Ask the archive" defer></script>'
+    html = "text/html; charset=utf-8"
+    return {
+        "/page.html": (html, f"<!doctype html><title>Host</title><h1>News site</h1>{tag}"),
+        "/dark.html": (html, f'<!doctype html><script src="{api}/widget.js" data-theme="dark"'
+                             ' defer></script>'),
+        "/hostile.css": ("text/css", HOSTILE_CSS + ".launcher { color: rgb(1, 2, 3); }"),
+        "/hostile.html": (html, '<!doctype html><link rel="stylesheet" href="/hostile.css">'
+                                '<button class="launcher" id="own">Host button</button>'
+                                f'<div class="panel" id="ownpanel">host panel</div>{tag}'),
+        "/inline.html": (html, '<!doctype html><h1>Inline</h1><qa-chat data-title="Inline '
+                               f'chat"></qa-chat><script src="{api}/widget.js" data-mount="none"'
+                               ' defer></script>'),
+    }
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, hashing):
+    tmp = tmp_path_factory.mktemp("widget")
+    source = write_stories(tmp / "src", [*STORIES, XSS])
+    build(tmp / "ix", hashing, source)
+    host_port = free_port()
+    server = serve(tmp / "ix", hashing, min_confidence=0.25,
+                   allowed_origins=[f"http://127.0.0.1:{host_port}"])
+    with server:
+        server.wait_ready()
+        yield server, host_port
+
+
+def _csp(api: str) -> str:
+    # What a strict host page allows: our origin for scripts, styles and requests.
+    return (f"default-src 'none'; script-src {api}; style-src 'self' {api}; "
+            f"connect-src {api}")
+
+
+@pytest.fixture(scope="module")
+def host(api):
+    server, host_port = api
+    pages = HostPages(host_port, host_pages(server.url), _csp(server.url))
+    yield pages
+    pages.close()
+
+
+@pytest.fixture(scope="module")
+def stranger(api):
+    """A host on an origin the service does not allow."""
+    server, _ = api
+    pages = HostPages(free_port(), host_pages(server.url), _csp(server.url))
+    yield pages
+    pages.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def open_and_ask(page, url: str, question: str) -> None:
+    page.goto(url)
+    launcher = page.locator("qa-chat .launcher")
+    launcher.click()
+    page.locator("qa-chat textarea").fill(question)
+    page.locator("qa-chat textarea").press("Enter")
+
+
+def api_answer(api_url: str, question: str) -> dict:
+    return httpx.post(api_url + "/api/chat", timeout=30, json={
+        "messages": [{"role": "user", "content": question}]}).json()
+
+
+def test_ask_see_streamed_answer_open_citation(api, host, page):
+    server, _ = api
+    streamed = []
+    page.on("response", lambda r: streamed.append(r.headers.get("content-type", ""))
+            if r.url.endswith("/api/chat") else None)
+    page.goto(host.url + "/page.html")
+    launcher = page.locator("qa-chat .launcher")
+    assert launcher.get_attribute("aria-expanded") == "false"
+    launcher.click()
+    assert launcher.get_attribute("aria-expanded") == "true"
+    dialog = page.locator("qa-chat [role=dialog]")
+    assert dialog.is_visible()
+    assert dialog.get_attribute("aria-labelledby")
+    assert page.locator("qa-chat h2").inner_text() == "Ask the archive"
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    chip = page.locator("qa-chat [role=log] .chip").first
+    chip.wait_for()
+    expected = api_answer(server.url, QUESTION)
+    citation = expected["citations"][0]
+    answer = page.locator("qa-chat .message.assistant").last
+    assert "800 loaves" in answer.inner_text()
+    assert streamed and streamed[0].startswith("text/event-stream")
+    chip.click()
+    assert chip.get_attribute("aria-expanded") == "true"
+    assert page.locator("qa-chat .source mark").inner_text() == citation["quote"]
+    assert page.locator("qa-chat .source-title").inner_text() == citation["title"]
+    meta = page.locator("qa-chat .source-meta")
+    assert citation["published"] in meta.inner_text()
+    assert meta.locator("a").get_attribute("href") == citation["url"]
+    assert page.errors == []
+
+
+def test_abstention_reads_as_such(host, page):
+    open_and_ask(page, host.url + "/page.html", "Quantum chromodynamics gluon lattice?")
+    bubble = page.locator("qa-chat .message.assistant.abstain")
+    bubble.wait_for()
+    assert "No article answers this." in bubble.inner_text()
+    assert page.locator("qa-chat .chip").count() == 0
+
+
+def test_server_text_is_rendered_as_text(host, page):
+    open_and_ask(page, host.url + "/page.html",
+                 "What did the attacker post in the comment field of the village forum?")
+    page.locator("qa-chat .chip").first.click()
+    page.locator("qa-chat .source mark").wait_for()
+    answer = page.locator("qa-chat .message.assistant").last.inner_text()
+    assert "<img src=x onerror=window.__xss=1>" in answer
+    assert "<script>window.__xss=2</script>" in answer
+    title = page.locator("qa-chat .source-title").inner_text()
+    assert title == XSS["title"]
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    counts = page.evaluate("""() => {
+        const root = document.querySelector('qa-chat').shadowRoot;
+        return [root.querySelectorAll('img').length, root.querySelectorAll('script').length,
+                root.querySelectorAll('.source-meta a').length];
+    }""")
+    assert counts == [0, 0, 0]  # no elements from text, and no javascript: link
+
+
+def test_hostile_host_styles_do_not_get_in_and_ours_do_not_get_out(host, page):
+    page.goto(host.url + "/hostile.html")
+    launcher = page.locator("qa-chat .launcher")
+    launcher.click()
+    style = page.evaluate("""() => {
+        const root = document.querySelector('qa-chat').shadowRoot;
+        const css = (el) => getComputedStyle(el);
+        const l = css(root.querySelector('.launcher'));
+        const t = css(root.querySelector('textarea'));
+        const h = css(root.querySelector('h2'));
+        const own = css(document.getElementById('own'));
+        const ownPanel = css(document.getElementById('ownpanel'));
+        return {launcherBg: l.backgroundColor, launcherBorder: l.borderTopWidth,
+                launcherFont: l.fontSize, textareaDisplay: t.display, titleColor: h.color,
+                titleFont: h.fontSize, ownPosition: own.position, ownColor: own.color,
+                ownPanelBorder: ownPanel.borderTopWidth, ownPanelOverflow: ownPanel.overflow};
+    }""")
+    assert style["launcherBg"] != "rgb(255, 0, 0)"
+    assert style["launcherBorder"] == "0px"
+    assert style["launcherFont"] != "40px" and style["titleFont"] != "40px"
+    assert style["textareaDisplay"] != "none"
+    assert style["titleColor"] != "rgb(255, 0, 0)"
+    # The widget's .launcher/.panel rules did not style the host's own elements.
+    assert style["ownPosition"] == "static"
+    assert style["ownPanelBorder"] == "0px" and style["ownPanelOverflow"] == "visible"
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    page.locator("qa-chat .chip").first.wait_for()
+
+
+def test_keyboard_enter_sends_escape_closes_and_returns_focus(host, page):
+    page.goto(host.url + "/page.html")
+    launcher = page.locator("qa-chat .launcher")
+    launcher.focus()
+    page.keyboard.press("Enter")
+    assert launcher.get_attribute("aria-expanded") == "true"
+    focused = "() => document.querySelector('qa-chat').shadowRoot.activeElement?.className"
+    assert page.evaluate(focused) == ""  # the textarea (it has no class) has focus
+    assert page.evaluate("() => document.querySelector('qa-chat').shadowRoot"
+                         ".activeElement.tagName") == "TEXTAREA"
+    page.keyboard.type(QUESTION)
+    page.keyboard.press("Enter")
+    page.locator("qa-chat .chip").first.wait_for()
+    page.keyboard.press("Escape")
+    assert launcher.get_attribute("aria-expanded") == "false"
+    assert not page.locator("qa-chat [role=dialog]").is_visible()
+    assert page.evaluate(focused) == "launcher"
+
+
+def test_history_is_kept_in_the_session_and_sent(host, page):
+    open_and_ask(page, host.url + "/page.html", QUESTION)
+    page.locator("qa-chat .chip").first.wait_for()
+    page.reload()
+    page.locator("qa-chat .launcher").click()
+    assert page.locator("qa-chat .message.user").count() == 1
+    assert page.locator("qa-chat .chip").count() == 1
+    with page.expect_request(lambda r: r.url.endswith("/api/chat")) as request:
+        page.locator("qa-chat textarea").fill("Who owns it?")
+        page.locator("qa-chat textarea").press("Enter")
+    sent = json.loads(request.value.post_data)["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[0]["content"] == QUESTION
+
+
+def test_disallowed_origin_is_refused(api, stranger, page):
+    server, _ = api
+    open_and_ask(page, stranger.url + "/page.html", QUESTION)
+    error = page.locator("qa-chat .message.error")
+    error.wait_for()
+    assert "could not be reached" in error.inner_text()
+    preflight = httpx.options(server.url + "/api/chat", headers={
+        "Origin": stranger.url, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_phone_width_layout_and_dark_theme(host, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(host.url + "/dark.html")
+    page.locator("qa-chat .launcher").click()
+    box = page.locator("qa-chat .panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 740
+    assert page.locator("qa-chat").get_attribute("data-resolved-theme") == "dark"
+    background = page.evaluate("() => getComputedStyle(document.querySelector('qa-chat')"
+                               ".shadowRoot.querySelector('.panel')).backgroundColor")
+    assert background == "rgb(22, 26, 34)"
+    context.close()
+
+
+def test_inline_element_without_launcher(host, page):
+    page.goto(host.url + "/inline.html")
+    panel = page.locator("qa-chat .panel")
+    assert panel.is_visible()
+    assert page.locator("qa-chat .launcher").count() == 0
+    assert page.locator("qa-chat h2").inner_text() == "Inline chat"
+    assert page.locator("qa-chat").count() == 1  # data-mount="none": no floating copy
+
+
+def test_demo_page_runs_under_its_strict_csp(api, page):
+    server, _ = api
+    response = page.goto(server.url + "/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator("qa-chat .launcher").click()
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    page.locator("qa-chat .chip").first.wait_for()
+    assert page.errors == []
