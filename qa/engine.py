@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from index.embedder import Embedder
 from index.reader import IndexReader
 from qa.conversation import build_query
-from qa.extract import ExtractionConfig, Extractor, Pick
-from qa.retriever import Candidate, RetrievalConfig, Retriever
+from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
+from qa.retriever import RetrievalConfig, Retriever
 from qa.types import Answer, Citation, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
@@ -26,13 +26,13 @@ class AnswerConfig:
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
 
 
-def confidence_of(pick: Pick, best: Candidate) -> float:
-    """A 0..1 confidence from the sentence's and the passage's evidence.
+def confidence_of(pick: Pick, top: Evidence) -> float:
+    """A 0..1 confidence from the answer sentence's and the top passage's evidence.
 
     Sentence similarity and term coverage dominate; the passage's own similarity
     guards against a lucky sentence in an unrelated story.
     """
-    raw = 0.45 * pick.dense + 0.35 * pick.lexical + 0.2 * best.dense
+    raw = 0.45 * pick.dense + 0.35 * pick.lexical + 0.2 * top.candidate.dense
     return round(min(1.0, max(0.0, raw)), 4)
 
 
@@ -60,14 +60,15 @@ class Engine:
         query = build_query(messages)
         k = top_k or self.config.top_k
         vector = self.embedder.embed_one(query.retrieval)
-        candidates = self.retriever.search(query.retrieval, vector,
-                                           max(k, self.config.extraction.passages))
-        passages = [_passage(c) for c in candidates[:k]]
-        pick = None
-        if candidates:
-            qvector = vector if not query.context else self.embedder.embed_one(query.question)
-            pick = self.extractor.pick(query, qvector, candidates)
-        confidence = confidence_of(pick, candidates[0]) if pick else 0.0
+        depth = max(k, self.config.extraction.rerank_depth, self.config.extraction.passages)
+        candidates = self.retriever.search(query.retrieval, vector, depth)
+        # A follow-up retrieves with its borrowed context, but the answer must fit the
+        # question itself.
+        qvector = vector if not query.context else self.embedder.embed_one(query.question)
+        ranked = self.extractor.rerank(query, qvector, candidates)
+        passages = [_passage(e) for e in ranked[:k]]
+        pick = self.extractor.pick(ranked)
+        confidence = confidence_of(pick, ranked[0]) if pick else 0.0
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
                           query.retrieval)
@@ -79,8 +80,9 @@ class Engine:
                       query.retrieval)
 
 
-def _passage(candidate: Candidate) -> Passage:
-    chunk = candidate.stored.chunk
+def _passage(evidence: Evidence) -> Passage:
+    stored = evidence.candidate.stored
+    chunk = stored.chunk
     end = min(chunk.end, chunk.start + PASSAGE_MAX_CHARS)
-    return Passage(chunk.article_id, chunk.id, candidate.stored.title, chunk.start, end,
-                   chunk.text[: end - chunk.start], round(candidate.fused, 6))
+    return Passage(chunk.article_id, chunk.id, stored.title, chunk.start, end,
+                   chunk.text[: end - chunk.start], round(evidence.score, 6))

@@ -1,8 +1,10 @@
-"""Pick the answer: the best sentence (or two adjacent ones) of the top passages.
+"""Score the sentences of the retrieved passages, rerank the passages by that evidence,
+and pick the answer: the best sentence (or two adjacent ones).
 
-Each sentence is scored by its own dense similarity to the question (vectors computed
-at index time), by the IDF-weighted share of the question's terms it contains, and by
-the rank of the passage it came from.
+A sentence is scored by its own dense similarity to the question (vectors computed at
+index time, so a question costs one model call) and by the IDF-weighted share of the
+question's terms it contains. A passage is then ranked by its fused retrieval score, its
+own similarity and its best sentence.
 """
 
 from __future__ import annotations
@@ -22,16 +24,44 @@ from qa.retriever import Candidate
 
 @dataclass(frozen=True)
 class ExtractionConfig:
-    """Sentence-scoring knobs; defaults chosen on held-out evaluation, see the README."""
+    """Sentence and rerank knobs; defaults chosen on held-out evaluation, see the README."""
 
-    passages: int = 3  # how many top passages to take sentences from
+    rerank_depth: int = 20  # fused candidates whose sentences are scored
+    fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)
+    passage_dense_weight: float = 0.0  # passage rank: the chunk's own cosine
+    sentence_weight: float = 0.0  # passage rank: its best sentence's score
+    passages: int = 3  # how many top passages the answer may come from
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
-    rank_weight: float = 0.1  # bonus for the top passage, decaying with rank
+    rank_weight: float = 0.1  # answer: bonus for the top passage, decaying with rank
     context_weight: float = 0.1  # weight of borrowed follow-up context terms
     repeat_penalty: float = 0.5  # factor on a sentence an earlier answer already gave
     min_chars: int = 60  # a shorter best sentence is joined with its neighbour
     max_chars: int = 400
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """A sentence with its evidence for one question."""
+
+    sentence: StoredSentence
+    dense: float
+    lexical: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A candidate passage, its scored sentences and its reranked score."""
+
+    candidate: Candidate
+    sentences: tuple[ScoredSentence, ...]
+    score: float
+
+    @property
+    def best(self) -> ScoredSentence | None:
+        """Its best sentence, if it has any."""
+        return max(self.sentences, key=lambda s: s.score, default=None)
 
 
 @dataclass(frozen=True)
@@ -47,42 +77,68 @@ class Pick:
 
 
 class Extractor:
-    """Chooses the answer span from the retrieved passages."""
+    """Reranks passages by sentence evidence and chooses the answer span."""
 
     def __init__(self, index: IndexReader, config: ExtractionConfig | None = None) -> None:
         self.index = index
         self.config = config or ExtractionConfig()
 
-    def pick(self, query: Query, vector: np.ndarray,
-             candidates: list[Candidate]) -> Pick | None:
-        """The best answer span among the top candidates, or None when there are none."""
+    def rerank(self, query: Query, vector: np.ndarray,
+               candidates: list[Candidate]) -> list[Evidence]:
+        """Score the sentences of the top candidates; passages best first."""
         cfg = self.config
+        pool = candidates[: cfg.rerank_depth]
+        if not pool:
+            return []
         weights = self._term_weights(query.question, query.context)
-        total = sum(weights.values()) or 1.0
-        best: Pick | None = None
-        seen: set[int] = set()
-        for rank, cand in enumerate(candidates[: cfg.passages]):
+        scored: dict[int, ScoredSentence] = {}
+        evidence = []
+        top_fused = max(c.fused for c in pool) or 1.0
+        for cand in pool:
             chunk = cand.stored.chunk
             sentences = self.index.store.sentences_in(cand.stored.article_rowid, chunk.start,
                                                       chunk.end)
-            fresh = [s for s in sentences if s.rowid not in seen]
-            seen.update(s.rowid for s in fresh)
-            if not fresh:
-                continue
-            dense = self._dense(fresh, vector)
-            text = self.index.store.article_text(cand.stored.article_rowid) \
-                if query.answered else ""
-            for sentence, cos in zip(fresh, dense, strict=True):
-                lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
-                score = (cfg.dense_weight * cos + cfg.lexical_weight * lexical
-                         + cfg.rank_weight / (rank + 1))
-                if text and _already_given(text[sentence.span.start : sentence.span.end],
-                                           query.answered):
-                    score *= cfg.repeat_penalty
+            fresh = [s for s in sentences if s.rowid not in scored]
+            if fresh:
+                text = (self.index.store.article_text(cand.stored.article_rowid)
+                        if query.answered else "")
+                for s in self._score(fresh, vector, weights, text, query.answered):
+                    scored[s.sentence.rowid] = s
+            mine = tuple(scored[s.rowid] for s in sentences)
+            best = max((s.score for s in mine), default=0.0)
+            score = (cfg.fused_weight * cand.fused / top_fused
+                     + cfg.passage_dense_weight * cand.dense + cfg.sentence_weight * best)
+            evidence.append(Evidence(cand, mine, score))
+        # Stable sort: ties keep the fused (and so deterministic) order.
+        return sorted(evidence, key=lambda e: -e.score)
+
+    def pick(self, ranked: list[Evidence]) -> Pick | None:
+        """The best answer span among the top reranked passages, or None."""
+        cfg = self.config
+        best: Pick | None = None
+        for rank, ev in enumerate(ranked[: cfg.passages]):
+            for s in ev.sentences:
+                score = s.score + cfg.rank_weight / (rank + 1)
                 if best is None or score > best.score:
-                    best = Pick(sentence.article_rowid, sentence.span, float(score),
-                                float(cos), lexical, rank)
+                    best = Pick(s.sentence.article_rowid, s.sentence.span, score, s.dense,
+                                s.lexical, rank)
         return self._widen(best) if best else None
+
+    def _score(self, sentences: list[StoredSentence], vector: np.ndarray,
+               weights: dict[str, float], text: str,
+               answered: tuple[str, ...]) -> list[ScoredSentence]:
+        cfg = self.config
+        total = sum(weights.values()) or 1.0
+        rows = self.index.sentence_vectors[[s.rowid for s in sentences]]
+        dense = np.asarray(rows, dtype=np.float32) @ vector
+        out = []
+        for sentence, cos in zip(sentences, dense, strict=True):
+            lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
+            score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
+            if text and _already_given(text[sentence.span.start : sentence.span.end], answered):
+                score *= cfg.repeat_penalty
+            out.append(ScoredSentence(sentence, float(cos), lexical, score))
+        return out
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         own = terms(question)
@@ -98,10 +154,6 @@ class Extractor:
         for t in borrowed:
             weights[t] = self.config.context_weight * idf(t)
         return weights
-
-    def _dense(self, sentences: list[StoredSentence], vector: np.ndarray) -> np.ndarray:
-        rows = self.index.sentence_vectors[[s.rowid for s in sentences]]
-        return np.asarray(rows, dtype=np.float32) @ vector
 
     def _widen(self, pick: Pick) -> Pick:
         """Join a too-short sentence with the next one in its article (when it fits)."""
