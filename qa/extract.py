@@ -29,7 +29,7 @@ class ExtractionConfig:
     rerank_depth: int = 20  # fused candidates whose sentences are scored
     fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)
     passage_dense_weight: float = 0.0  # passage rank: the chunk's own cosine
-    sentence_weight: float = 0.0  # passage rank: its best sentence's score
+    sentence_weight: float = 3.0  # passage rank: its best sentence's score
     passages: int = 3  # how many top passages the answer may come from
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
