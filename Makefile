@@ -35,7 +35,8 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install ## the benchmarks; SQUAD=path to squad-v1.1-dev.json
-	$(BIN)/python bench/quality.py --squad $(or $(SQUAD),../shared/eval/squad-v1.1-dev.json)
+	$(BIN)/python -m bench.quality --squad $(or $(SQUAD),../shared/eval/squad-v1.1-dev.json)
+	$(BIN)/python -m bench.index_build
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -67,7 +67,7 @@ class Engine:
         qvector = vector if not query.context else self.embedder.embed_one(query.question)
         ranked = self.extractor.rerank(query, qvector, candidates)
         passages = [_passage(e) for e in ranked[:k]]
-        pick = self.extractor.pick(ranked)
+        pick = self.extractor.pick(ranked, same_story=bool(query.context))
         confidence = confidence_of(pick, ranked[0]) if pick else 0.0
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,

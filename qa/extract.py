@@ -94,6 +94,9 @@ class Extractor:
         scored: dict[int, ScoredSentence] = {}
         evidence = []
         top_fused = max(c.fused for c in pool) or 1.0
+        # A follow-up's passages are ranked by the retrieval that carried its context;
+        # ranking them by how well a sentence fits the bare question would undo that.
+        sentence_weight = 0.0 if query.context else cfg.sentence_weight
         for cand in pool:
             chunk = cand.stored.chunk
             sentences = self.index.store.sentences_in(cand.stored.article_rowid, chunk.start,
@@ -107,15 +110,22 @@ class Extractor:
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
             score = (cfg.fused_weight * cand.fused / top_fused
-                     + cfg.passage_dense_weight * cand.dense + cfg.sentence_weight * best)
+                     + cfg.passage_dense_weight * cand.dense + sentence_weight * best)
             evidence.append(Evidence(cand, mine, score))
         # Stable sort: ties keep the fused (and so deterministic) order.
         return sorted(evidence, key=lambda e: -e.score)
 
-    def pick(self, ranked: list[Evidence]) -> Pick | None:
-        """The best answer span among the top reranked passages, or None."""
+    def pick(self, ranked: list[Evidence], same_story: bool = False) -> Pick | None:
+        """The best answer span among the top reranked passages, or None.
+
+        With ``same_story`` (a follow-up) only passages of the top passage's article count:
+        the conversation is about that story.
+        """
         cfg = self.config
         best: Pick | None = None
+        if same_story and ranked:
+            story = ranked[0].candidate.stored.article_rowid
+            ranked = [e for e in ranked if e.candidate.stored.article_rowid == story]
         for rank, ev in enumerate(ranked[: cfg.passages]):
             for s in ev.sentences:
                 score = s.score + cfg.rank_weight / (rank + 1)

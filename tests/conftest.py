@@ -40,7 +40,8 @@ STORIES = [
      "text": "The Green Party won 14 of the 40 council seats in Harlow, officials announced. "
              "Turnout was 52 percent.\n\nThe party leader, Tomas Reed, said the result was a "
              "mandate for new bicycle lanes. Students made up a large share of new voters: 5,000 "
-             "students registered this year."},
+             "students registered this year. Many of them were students at the technical "
+             "college."},
     {"id": "bakery", "title": "Bakery Wins National Bread Prize", "published": "2024-03-05",
      "url": "https://news.example/bakery",
      "text": "A family bakery in Dunmore won the national sourdough prize on Saturday. The "
