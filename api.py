@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from index.embedder import load_embedder
 from qa.live import LiveEngine, Watcher
 from qa.settings import Settings
-from service import admin, errors, native, openai_api, widget
+from service import admin, errors, metrics, native, openai_api, widget
 
 log = logging.getLogger("qa.api")
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     app.state.settings = settings
     app.state.live = live
     errors.install(app)
+    metrics.install(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
