@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,8 +51,7 @@ class CitationOut(BaseModel):
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
         """From the core's citation."""
-        return cls(n=c.n, article_id=c.article_id, title=c.title, url=c.url,
-                   published=c.published, start=c.start, end=c.end, quote=c.quote)
+        return cls(**asdict(c))
 
 
 class PassageOut(BaseModel):
@@ -68,8 +68,7 @@ class PassageOut(BaseModel):
     @classmethod
     def of(cls, p: Passage) -> PassageOut:
         """From the core's passage."""
-        return cls(article_id=p.article_id, chunk_id=p.chunk_id, title=p.title, start=p.start,
-                   end=p.end, text=p.text, score=p.score)
+        return cls(**asdict(p))
 
 
 class ChatResponse(BaseModel):
