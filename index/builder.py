@@ -161,8 +161,7 @@ class Builder:
         if not same_setup:
             reader.close()
             return None
-        rows = {a.id: (rowid, a.content_hash) for rowid, a in reader.store.articles()}
-        return _Previous(reader, rows)
+        return _Previous(reader, reader.store.article_keys())
 
     def _build_locked(self, articles: list[Article], previous: _Previous | None,
                       progress: Progress | None) -> BuildReport:

@@ -109,10 +109,23 @@ def resolve_model(model: str) -> tuple[str, str]:
     return model, model
 
 
+def _hashing_dimension(model: str) -> int | None:
+    if not model.startswith("hashing"):
+        return None
+    _, _, dim = model.partition("-")
+    return int(dim) if dim else 256
+
+
+def embedder_name(model: str) -> str:
+    """The name an embedder for this setting records in manifests, without loading it."""
+    dim = _hashing_dimension(model)
+    return f"hashing-{dim}" if dim is not None else resolve_model(model)[1]
+
+
 def load_embedder(model: str) -> Embedder:
     """Load the embedder a setting names: ``hashing[-DIM]`` or a sentence-transformers model."""
-    if model.startswith("hashing"):
-        _, _, dim = model.partition("-")
-        return HashingEmbedder(int(dim) if dim else 256)
+    dim = _hashing_dimension(model)
+    if dim is not None:
+        return HashingEmbedder(dim)
     path, name = resolve_model(model)
     return SentenceTransformerEmbedder(path, name=name)

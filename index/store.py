@@ -159,6 +159,11 @@ class StoreReader:
         row = self.conn.execute("SELECT text FROM articles WHERE rowid = ?", (rowid,)).fetchone()
         return row[0]
 
+    def article_keys(self) -> dict[str, tuple[int, str]]:
+        """Every article id with its row id and content hash (no text read)."""
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, rowid, content_hash FROM articles")}
+
     def articles(self) -> list[tuple[int, Article]]:
         """Every article with its row id, in row order."""
         rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()

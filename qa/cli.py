@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from index.builder import Builder, BuildFailed
-from index.embedder import Embedder, load_embedder, resolve_model
+from index.embedder import Embedder, embedder_name, load_embedder
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
@@ -57,11 +57,6 @@ def _embedder(settings: Settings) -> Embedder:
         raise Failure(f"cannot load the model {settings.model!r}: {exc}") from exc
 
 
-def _model_name(settings: Settings) -> str:
-    return resolve_model(settings.model)[1] if not settings.model.startswith("hashing") \
-        else settings.model
-
-
 class _TqdmProgress:
     """A progress bar on a terminal; silent otherwise."""
 
@@ -91,7 +86,7 @@ def build(
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
     builder = Builder(settings.index_dir, lambda: _embedder(settings),
-                      _model_name(settings), settings.chunker(), settings.keep_builds)
+                      embedder_name(settings.model), settings.chunker(), settings.keep_builds)
     try:
         report = builder.build(sources or settings.sources, full=full, progress=_TqdmProgress())
     except (BuildFailed, BuildLocked) as exc:

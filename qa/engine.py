@@ -59,12 +59,14 @@ class Engine:
         """
         query = build_query(messages)
         k = top_k or self.config.top_k
-        vector = self.embedder.embed_one(query.retrieval)
+        # A follow-up retrieves with its borrowed context, but the answer must fit the
+        # question itself: both texts go to the model in one call.
+        if query.context:
+            vector, qvector = self.embedder.embed_batch([query.retrieval, query.question])
+        else:
+            vector = qvector = self.embedder.embed_one(query.retrieval)
         depth = max(k, self.config.extraction.rerank_depth, self.config.extraction.passages)
         candidates = self.retriever.search(query.retrieval, vector, depth)
-        # A follow-up retrieves with its borrowed context, but the answer must fit the
-        # question itself.
-        qvector = vector if not query.context else self.embedder.embed_one(query.question)
         ranked = self.extractor.rerank(query, qvector, candidates)
         passages = [_passage(e) for e in ranked[:k]]
         pick = self.extractor.pick(ranked, same_story=bool(query.context))

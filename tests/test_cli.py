@@ -92,3 +92,10 @@ def test_ask_with_the_real_model(tmp_path):
                  model="all-MiniLM-L6-v2")
     assert result.returncode == 0, result.stderr
     assert "Dmitry Zhirnov" in result.stdout and "[1] Russia Evacuates" in result.stdout
+
+
+def test_short_hashing_setting_builds_and_answers(tmp_path):
+    ix = str(tmp_path / "ix")
+    assert run("index", "build", str(SEEDS), "--index-dir", ix, model="hashing").returncode == 0
+    result = run("ask", "Who is the ambassador?", "--index-dir", ix, model="hashing")
+    assert result.returncode == 0, result.stderr
