@@ -22,6 +22,7 @@ COPY pyproject.toml README.md api.py ./
 COPY index ./index
 COPY qa ./qa
 COPY service ./service
+COPY bench ./bench
 RUN pip install --no-cache-dir --index-url "${TORCH_INDEX_URL}" torch==2.13.0 \
     && pip install --no-cache-dir .
 

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from index.embedder import load_embedder
 from qa.live import LiveEngine, Watcher
-from qa.settings import Settings
-from service import admin, errors, metrics, native, openai_api, widget
-
-log = logging.getLogger("qa.api")
+from service import admin, docs, errors, metrics, native, openai_api, widget
+from service.middleware import BodyTimeout, CatchAll, DeclaredLengthLimit, SecurityHeaders
+from service.server import configure_process
+from service.settings import Settings
 
 
 def create_app(settings: Settings | None = None, live: LiveEngine | None = None) -> FastAPI:
     """Build the app. The model and index load in the background after start-up, so
     ``/healthz`` answers at once and ``/readyz`` says 503 until they are loaded."""
+    configure_process()
     settings = settings or Settings()
     if live is None:
         live = LiveEngine(settings.index_dir, lambda: load_embedder(settings.model),
@@ -31,17 +32,7 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
         watcher = Watcher(live, settings.reload_interval) if settings.reload_interval else None
 
         def load() -> None:
-            try:
-                if live.embedder is None:
-                    live.load()
-                else:
-                    live.refresh()
-            except (OSError, ValueError, RuntimeError) as exc:
-                live.error = f"cannot load the model {settings.model!r}: {exc}"
-                log.error(live.error)
-                return
-            if live.error:
-                log.error("index not loaded: %s", live.error)
+            live.warm_up()
             if watcher:
                 watcher.start()
 
@@ -49,13 +40,25 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
         yield
         if watcher:
             watcher.stop()
+        live.close()
 
     app = FastAPI(title="Grounded QA", version="0.1.0", lifespan=lifespan,
-                  description="Answers taken from the articles, with exact citations.")
+                  description="Answers taken from the articles, with exact citations.",
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.live = live
-    errors.install(app)
-    metrics.install(app)
+    errors.install(app, settings.max_body_bytes)
+    measured = metrics.install(app)
+    docs.install(app)
+    app.include_router(native.router)
+    app.include_router(admin.router)
+    app.include_router(openai_api.router)
+    app.include_router(widget.router)
+    # Added innermost first: the last one added sees the request first.
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(DeclaredLengthLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -63,8 +66,6 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
         allow_headers=["Content-Type", "Authorization"],
         max_age=600,
     )
-    app.include_router(native.router)
-    app.include_router(admin.router)
-    app.include_router(openai_api.router)
-    app.include_router(widget.router)
+    app.add_middleware(CatchAll)
+    app.add_middleware(metrics.MeasureRequests, metrics=measured)
     return app

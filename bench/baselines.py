@@ -17,10 +17,10 @@ import faiss
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from bench.evaluation import Question, Scores, score_ranked
 from index.chunking import split_sentences
 from index.embedder import Embedder
 from index.terms import STOPWORDS
-from qa.evaluation import Question, Scores, score_ranked
 
 _WORD = re.compile(r"\w+")
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from bench.baselines import recipe_chunks, run_bm25, run_recipe
+from bench.evaluation import Scores, evaluate_squad, load_squad, sample
 from index.embedder import load_embedder
-from qa.evaluation import Scores, evaluate_squad, load_squad, sample
-from qa.settings import Settings
+from service.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,14 +17,20 @@ from typing import Protocol
 import faiss
 import numpy as np
 
-from index.chunking import Chunker, ChunkerConfig, split_sentences
-from index.embedder import Embedder
+from index.chunking import (
+    CHUNK_TEMPLATE,
+    SENTENCE_SPLITTER,
+    Chunker,
+    ChunkerConfig,
+    split_sentences,
+)
+from index.embedder import Embedder, embedder_backend
 from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
-from index.manifest import FORMAT_VERSION, IndexError_, Manifest
+from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.reader import IndexReader
 from index.readers import UnreadableFile, discover, read_file
 from index.records import Article
-from index.store import StoreWriter
+from index.store import FTS_TOKENIZER, StoreWriter
 from index.terms import terms
 
 
@@ -34,6 +40,9 @@ class BuildFailed(Exception):
 
 class Progress(Protocol):
     """Receives progress of the embedding step."""
+
+    def locked(self) -> None:
+        """Called once the build holds the index directory's lock."""
 
     def start(self, total: int) -> None:
         """Called once with the number of texts to embed."""
@@ -56,6 +65,13 @@ class BuildReport:
     reused_texts: int = 0
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    note: str = ""  # why an incremental build ran as a full one, if it did
+    embed_seconds: float = 0.0
+
+    @property
+    def texts_per_second(self) -> float:
+        """The embedding rate of this build (0 when nothing was embedded)."""
+        return self.embedded_texts / self.embed_seconds if self.embed_seconds else 0.0
 
     @property
     def published(self) -> bool:
@@ -68,9 +84,10 @@ class BuildReport:
                   f"unchanged {self.unchanged}")
         if not self.published:
             return f"index unchanged ({counts}); no model work done"
-        return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts, "
-                f"reused {self.reused_texts}; skipped {len(self.skipped)} files "
-                f"in {self.seconds:.1f}s")
+        note = f" ({self.note})" if self.note else ""
+        return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts "
+                f"({self.texts_per_second:.0f} texts/s), reused {self.reused_texts}; "
+                f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
 
 
 @dataclass
@@ -109,14 +126,19 @@ class Builder:
         model_name: str,
         chunker: ChunkerConfig | None = None,
         keep_builds: int = 3,
+        backend: str | None = None,
     ) -> None:
         self.dir = IndexDir(index_dir)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
-        self.model_name = model_name
         self.chunker_config = chunker or ChunkerConfig()
         self.chunker = Chunker(self.chunker_config)
         self.keep_builds = keep_builds
+        self.recipe = Recipe(
+            model=model_name, embedder_backend=backend or embedder_backend(model_name),
+            chunk_size=self.chunker_config.chunk_size,
+            chunk_overlap=self.chunker_config.chunk_overlap, chunk_template=CHUNK_TEMPLATE,
+            sentence_splitter=SENTENCE_SPLITTER, fts_tokenizer=FTS_TOKENIZER)
 
     @property
     def embedder(self) -> Embedder:
@@ -136,32 +158,35 @@ class Builder:
         if not articles:
             raise BuildFailed("no readable articles in the sources")
         with self.dir.lock():
+            if progress:
+                progress.locked()
             self.dir.clean_debris()
-            previous = None if full else self._previous()
+            previous, note = (None, "") if full else self._previous()
             try:
                 report = self._build_locked(articles, previous, progress)
             finally:
                 if previous:
                     previous.reader.close()
+        report.note = note
         report.skipped = skipped
         report.seconds = time.perf_counter() - began
         return report
 
-    def _previous(self) -> _Previous | None:
+    def _previous(self) -> tuple[_Previous | None, str]:
+        """The published build to reuse vectors from, or None and why a full build runs."""
         if not self.dir.has_published():
-            return None
+            return None, ""
         try:
             reader = IndexReader(self.dir.current_path())
-        except IndexError_:
-            return None  # a broken published build cannot donate vectors: build fully
-        m = reader.manifest
-        same_setup = (m.model == self.model_name and m.format_version == FORMAT_VERSION
-                      and (m.chunk_size, m.chunk_overlap)
-                      == (self.chunker_config.chunk_size, self.chunker_config.chunk_overlap))
-        if not same_setup:
+        except IndexMismatch as exc:
+            return None, f"full build: the published build is of another format ({exc})"
+        except IndexError_ as exc:
+            return None, f"full build: the published build does not open ({exc})"
+        changed = reader.manifest.recipe.differences(self.recipe)
+        if changed:
             reader.close()
-            return None
-        return _Previous(reader, reader.store.article_keys())
+            return None, f"full build: the recipe changed ({', '.join(changed)})"
+        return _Previous(reader, reader.store.article_keys()), ""
 
     def _build_locked(self, articles: list[Article], previous: _Previous | None,
                       progress: Progress | None) -> BuildReport:
@@ -191,26 +216,25 @@ class Builder:
             writer.add_sentences(rowid, zip(spans, sentence_terms, strict=True))
             plan.count_terms(chunk.text for chunk in chunks)
             kept = old.get(article.id)
-            if previous and kept and kept[1] == article.content_hash:
-                plan.reuse(previous.reader, kept[0], len(chunks), len(spans))
-            else:
-                plan.embed([f"{article.title}\n{c.text}" for c in chunks],
+            reused = (previous is not None and kept is not None and kept[1] == article.content_hash
+                      and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
+            if not reused:
+                plan.embed([CHUNK_TEMPLATE.format(title=article.title, text=c.text)
+                            for c in chunks],
                            [article.text[s.start : s.end] for s in spans])
         chunk_vectors, sentence_vectors = plan.vectors(self, progress)
         writer.finish(plan.document_frequencies)
         _write_vectors(tmp, chunk_vectors, sentence_vectors)
         Manifest(
-            build_id=build_id, model=self.model_name, dimension=chunk_vectors.shape[1],
-            chunk_size=self.chunker_config.chunk_size,
-            chunk_overlap=self.chunker_config.chunk_overlap,
+            build_id=build_id, recipe=self.recipe, dimension=chunk_vectors.shape[1],
             articles=len(articles), chunks=len(chunk_vectors), sentences=len(sentence_vectors),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            article_hashes={a.id: a.content_hash for a in articles},
         ).write(tmp / MANIFEST)
         IndexReader(tmp).close()  # refuse to publish a build that would not open
         self.dir.publish(build_id, tmp)
         report.build_id = build_id
         report.embedded_texts, report.reused_texts = plan.embedded, plan.reused
+        report.embed_seconds = plan.embed_seconds
         report.pruned = self.dir.prune(self.keep_builds)
         return report
 
@@ -224,6 +248,7 @@ class _Plan:
         self.sentence_parts: list[np.ndarray | list[str]] = []
         self.df: Counter[str] = Counter()
         self.embedded = self.reused = 0
+        self.embed_seconds = 0.0
 
     @property
     def document_frequencies(self) -> dict[str, int]:
@@ -234,15 +259,18 @@ class _Plan:
             self.df.update(set(terms(text)))
 
     def reuse(self, reader: IndexReader, article_rowid: int, n_chunks: int,
-              n_sentences: int) -> None:
+              n_sentences: int) -> bool:
+        """Reuse an unchanged article's vectors; False when its stored layout differs
+        (then it is embedded afresh)."""
         chunk_rows = [r[0] for r in reader.store.chunk_rows_of(article_rowid)]
         sentence_rows = reader.store.sentence_rows_of(article_rowid)
         if len(chunk_rows) != n_chunks or len(sentence_rows) != n_sentences:
-            raise BuildFailed(f"article row {article_rowid}: stored layout differs; use --full")
+            return False
         self.chunk_parts.append(np.vstack([reader.vectors.reconstruct(r) for r in chunk_rows])
                                 if chunk_rows else [])
         self.sentence_parts.append(np.asarray(reader.sentence_vectors[sentence_rows]))
         self.reused += n_chunks + n_sentences
+        return True
 
     def embed(self, chunk_texts: list[str], sentence_texts: list[str]) -> None:
         self.chunk_parts.append(chunk_texts)
@@ -257,7 +285,9 @@ class _Plan:
             progress.start(len(pending))
         if pending:
             embedder = builder.embedder
+            began = time.perf_counter()
             fresh = embedder.embed(pending, progress.advance if progress else None)
+            self.embed_seconds = time.perf_counter() - began
             dimension = embedder.dimension
         else:
             fresh = np.zeros((0, 0), dtype=np.float32)

@@ -18,6 +18,11 @@ _ABBREVIATIONS = frozenset(
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)|\n+")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
+# Recorded in manifests: change it whenever split_sentences would cut text differently,
+# so an incremental build never reuses sentence vectors for other spans.
+SENTENCE_SPLITTER = "rules-1"
+# The text embedded for a chunk (its title gives a chunk the story's subject).
+CHUNK_TEMPLATE = "{title}\n{text}"
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:

@@ -17,6 +17,7 @@ class Embedder(ABC):
 
     name: str
     dimension: int
+    backend: str = "?"  # what computes the vectors; recorded in manifests
     batch_size: int = 64
 
     @abstractmethod
@@ -54,6 +55,8 @@ class HashingEmbedder(Embedder):
     Each lower-cased word is hashed into one of ``dimension`` buckets with a sign.
     """
 
+    backend = "hashing"
+
     def __init__(self, dimension: int = 256) -> None:
         self.dimension = dimension
         self.name = f"hashing-{dimension}"
@@ -72,11 +75,11 @@ class HashingEmbedder(Embedder):
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model, loaded from a local path or name (never downloaded)."""
 
+    backend = "sentence-transformers"
+
     def __init__(self, model: str, name: str | None = None, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer  # heavy: import on use
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a per-load bar is noise in CLI and server logs
         self._model = SentenceTransformer(model, device="cpu", local_files_only=True)
         self.name = name or model
         get_dim = (getattr(self._model, "get_embedding_dimension", None)
@@ -120,6 +123,12 @@ def embedder_name(model: str) -> str:
     """The name an embedder for this setting records in manifests, without loading it."""
     dim = _hashing_dimension(model)
     return f"hashing-{dim}" if dim is not None else resolve_model(model)[1]
+
+
+def embedder_backend(model: str) -> str:
+    """The backend an embedder for this setting (or recorded name) uses, without loading it."""
+    return (HashingEmbedder if _hashing_dimension(model) is not None
+            else SentenceTransformerEmbedder).backend
 
 
 def load_embedder(model: str) -> Embedder:

@@ -46,16 +46,17 @@ class IndexDir:
         try:
             build_id = self.current_file.read_text().strip()
         except FileNotFoundError as exc:
-            raise IndexNotFound(f"no published index in {self.root}") from exc
+            raise IndexNotFound("no published index in the index directory") from exc
         if not build_id:
-            raise IndexCorrupt(f"{self.current_file} is empty")
+            raise IndexCorrupt("the CURRENT pointer of the index directory is empty")
         return build_id
 
     def current_path(self) -> Path:
         """The directory of the published build (which must exist)."""
         path = self.builds / self.current_id()
         if not path.is_dir():
-            raise IndexCorrupt(f"the published build {path.name} is missing from {self.builds}")
+            raise IndexCorrupt(
+                f"the published build {path.name} is missing from the index directory")
         return path
 
     def has_published(self) -> bool:
@@ -119,7 +120,7 @@ class IndexDir:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
-                raise BuildLocked(f"another build is running in {self.root}") from exc
+                raise BuildLocked("another build is running in this index directory") from exc
             try:
                 yield
             finally:

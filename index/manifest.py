@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class IndexError_(Exception):
@@ -25,21 +25,42 @@ class IndexMismatch(IndexError_):
     """A build made with another model or format than the one running."""
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """Everything the stored vectors and spans depend on: two builds with the same recipe
+    give the same vectors for the same article, so one may reuse the other's."""
+
+    model: str
+    embedder_backend: str
+    chunk_size: int
+    chunk_overlap: int
+    chunk_template: str
+    sentence_splitter: str
+    fts_tokenizer: str
+
+    def differences(self, other: Recipe) -> list[str]:
+        """The names of the fields in which two recipes differ."""
+        mine, theirs = asdict(self), asdict(other)
+        return [name for name in mine if mine[name] != theirs[name]]
+
+
 @dataclass
 class Manifest:
     """Everything needed to check and describe a build."""
 
     build_id: str
-    model: str
+    recipe: Recipe
     dimension: int
-    chunk_size: int
-    chunk_overlap: int
     articles: int
     chunks: int
     sentences: int
     created_at: str
     format_version: int = FORMAT_VERSION
-    article_hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model(self) -> str:
+        """The embedding model's name."""
+        return self.recipe.model
 
     def write(self, path: Path) -> None:
         """Write the manifest as JSON."""
@@ -50,8 +71,19 @@ class Manifest:
         """Read a manifest; raises IndexCorrupt when missing or malformed."""
         try:
             data = json.loads(path.read_text())
-            return cls(**data)
+            if data.get("format_version") != FORMAT_VERSION:
+                return _older(data)
+            return cls(**{**data, "recipe": Recipe(**data["recipe"])})
         except FileNotFoundError as exc:
-            raise IndexCorrupt(f"{path} is missing") from exc
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexCorrupt(f"{path} is unreadable: {exc}") from exc
+            raise IndexCorrupt(f"the manifest of build {path.parent.name} is missing") from exc
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise IndexCorrupt(f"the manifest of build {path.parent.name} is unreadable "
+                               f"({type(exc).__name__})") from exc
+
+
+def _older(data: dict) -> Manifest:
+    """A manifest of another format: enough to say so and to refuse reusing it."""
+    recipe = Recipe(data.get("model", "?"), "?", 0, 0, "?", "?", "?")
+    return Manifest(data.get("build_id", "?"), recipe, data.get("dimension", 0),
+                    data.get("articles", 0), data.get("chunks", 0), data.get("sentences", 0),
+                    data.get("created_at", ""), data.get("format_version", 0))

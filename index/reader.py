@@ -9,6 +9,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.embedder import Embedder
 from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
 from index.store import StoreReader
@@ -20,15 +21,18 @@ class Expectation:
 
     model: str | None = None
     dimension: int | None = None
+    backend: str | None = None
+
+    @classmethod
+    def of(cls, embedder: Embedder) -> Expectation:
+        """What this embedder needs."""
+        return cls(embedder.name, embedder.dimension, embedder.backend)
 
 
 class IndexReader:
     """A published build: FAISS vectors, sentence vectors and the SQLite store."""
 
     def __init__(self, path: Path, expect: Expectation | None = None) -> None:
-        # FAISS's OpenMP workers spin while torch runs its own pool: one query embedding
-        # took 25x longer with both active. A flat search of one query needs no threads.
-        faiss.omp_set_num_threads(1)
         self.path = Path(path)
         self.manifest = Manifest.read(self.path / MANIFEST)
         _check_manifest(self.manifest, expect or Expectation())
@@ -36,7 +40,8 @@ class IndexReader:
             self.vectors = faiss.read_index(str(self.path / VECTORS))
             self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
         except (RuntimeError, OSError, ValueError) as exc:
-            raise IndexCorrupt(f"build {self.path.name} has unreadable vectors: {exc}") from exc
+            raise IndexCorrupt(f"build {self.path.name} has unreadable vectors "
+                               f"({type(exc).__name__})") from exc
         if not (self.path / STORE).is_file():
             raise IndexCorrupt(f"build {self.path.name} has no {STORE}")
         self.store = StoreReader(self.path / STORE)
@@ -89,8 +94,11 @@ class IndexReader:
         return problems
 
     def close(self) -> None:
-        """Release the store connection."""
+        """Release the store's connections and the vectors (the memory map included),
+        so a deleted build's files are not held open."""
         self.store.close()
+        self.vectors = None
+        self.sentence_vectors = None
 
 
 def _check_manifest(m: Manifest, expect: Expectation) -> None:
@@ -103,6 +111,11 @@ def _check_manifest(m: Manifest, expect: Expectation) -> None:
             f"the index was built with model {m.model!r} but {expect.model!r} is configured; "
             "rebuild it with 'qa index build --full' or configure the same model"
         )
+    if expect.backend is not None and m.recipe.embedder_backend != expect.backend:
+        raise IndexMismatch(
+            f"the index holds vectors of the {m.recipe.embedder_backend!r} backend but "
+            f"{expect.backend!r} is configured; rebuild it with 'qa index build --full' "
+            "or configure the same backend")
     if expect.dimension is not None and m.dimension != expect.dimension:
         raise IndexMismatch(f"index dimension {m.dimension}, embedder gives {expect.dimension}")
 

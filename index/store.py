@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.records import Article, Chunk, Span
 
-SCHEMA = """
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
+SCHEMA = f"""
 CREATE TABLE articles (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -39,7 +41,7 @@ CREATE TABLE sentences (
 CREATE INDEX sentences_article ON sentences(article_rowid, start);
 CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+    title, text, tokenize = '{FTS_TOKENIZER}'
 );
 """
 
@@ -65,7 +67,7 @@ class StoredSentence:
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
-    """Open a store; read-only connections may be shared across threads."""
+    """Open a store; a read-only connection may be closed from another thread."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
@@ -126,16 +128,41 @@ class StoreWriter:
 
 
 class StoreReader:
-    """Read-only queries the answering side needs."""
+    """Read-only queries the answering side needs.
+
+    Each thread gets its own connection: SQLite serialises the calls on one connection,
+    so with a shared one a slow query made every other request wait behind it.
+    """
 
     def __init__(self, path: Path) -> None:
-        self.conn = connect(path, readonly=True)
-        # Queries run on many threads; SQLite serialises on the connection.
-        self.conn.execute("PRAGMA query_only=ON")
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._closed = False
+        self.conn  # noqa: B018 -- open one now, so a missing or broken file fails here
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's read-only connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            with self._guard:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("the store is closed")
+                conn = connect(self.path, readonly=True)
+                conn.execute("PRAGMA query_only=ON")
+                self._all.append(conn)
+            self._local.conn = conn
+        return conn
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close every thread's connection; the file may be deleted afterwards."""
+        with self._guard:
+            self._closed = True
+            conns, self._all = self._all, []
+        for conn in conns:
+            conn.close()
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables."""

@@ -23,13 +23,14 @@ STOPWORDS = frozenset(
 
 
 @lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The stem of one lower-cased word."""
     return _STEMMER.stemWord(word)
 
 
 def terms(text: str) -> list[str]:
     """The content terms of a text: lower-cased, stemmed, without stop words."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
 
 
 def words(text: str) -> list[str]:

@@ -9,19 +9,20 @@ from index.embedder import Embedder
 from index.reader import IndexReader
 from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
+from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.retriever import RetrievalConfig, Retriever
 from qa.types import Answer, Citation, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
-PASSAGE_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True)
 class AnswerConfig:
     """Answering knobs: retrieval, extraction, and the abstention threshold."""
 
-    top_k: int = 5
+    top_k: int = TOP_K_DEFAULT
     min_confidence: float = 0.35
+    max_question_chars: int = MAX_QUESTION_CHARS
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
 
@@ -52,13 +53,18 @@ class Engine:
         """The index version this engine answers from."""
         return self.index.version
 
+    def close(self) -> None:
+        """Release the index this engine reads (its files may be deleted afterwards)."""
+        self.index.close()
+
     def answer(self, messages: Sequence[Message], top_k: int | None = None) -> Answer:
         """Answer the last user turn of a conversation, citing exact article spans.
 
-        Raises ValueError when there is no user message.
+        ``top_k`` None means the configured default. Raises ConversationError when the
+        conversation cannot be answered (no question, too long, invalid text).
         """
-        query = build_query(messages)
-        k = top_k or self.config.top_k
+        query = build_query(messages, self.config.max_question_chars)
+        k = self.config.top_k if top_k is None else top_k
         # A follow-up retrieves with its borrowed context, but the answer must fit the
         # question itself: both texts go to the model in one call.
         if query.context:

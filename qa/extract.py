@@ -19,6 +19,7 @@ from index.records import Span
 from index.store import StoredSentence
 from index.terms import terms
 from qa.conversation import Query
+from qa.limits import ANSWER_MAX_CHARS
 from qa.retriever import Candidate
 
 
@@ -28,7 +29,6 @@ class ExtractionConfig:
 
     rerank_depth: int = 20  # fused candidates whose sentences are scored
     fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)
-    passage_dense_weight: float = 0.0  # passage rank: the chunk's own cosine
     sentence_weight: float = 3.0  # passage rank: its best sentence's score
     passages: int = 3  # how many top passages the answer may come from
     dense_weight: float = 0.5
@@ -37,7 +37,7 @@ class ExtractionConfig:
     context_weight: float = 0.1  # weight of borrowed follow-up context terms
     repeat_penalty: float = 0.5  # factor on a sentence an earlier answer already gave
     min_chars: int = 60  # a shorter best sentence is joined with its neighbour
-    max_chars: int = 400
+    max_chars: int = ANSWER_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,7 @@ class Extractor:
                     scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
-            score = (cfg.fused_weight * cand.fused / top_fused
-                     + cfg.passage_dense_weight * cand.dense + sentence_weight * best)
+            score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best)
             evidence.append(Evidence(cand, mine, score))
         # Stable sort: ties keep the fused (and so deterministic) order.
         return sorted(evidence, key=lambda e: -e.score)

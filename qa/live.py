@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from index.embedder import Embedder
@@ -12,17 +16,35 @@ from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
 from qa.engine import AnswerConfig, Engine
 
+log = logging.getLogger("qa.live")
+
+# After a published build fails to open, wait this long before trying it again,
+# doubling up to the cap while it keeps failing.
+FIRST_BACKOFF_S = 1.0
+MAX_BACKOFF_S = 60.0
+
 
 class NotReady(Exception):
     """The engine cannot answer yet (still loading) or cannot answer at all (no index)."""
+
+
+@dataclass
+class _Lease:
+    """An engine with the number of requests using it; closed once retired and unused."""
+
+    engine: Engine
+    users: int = 0
+    retired: bool = False
+    closed: bool = False
 
 
 class LiveEngine:
     """Owns the embedder and the engine of the currently published build.
 
     A swap builds the new engine completely before replacing the reference, so a
-    request always runs against one whole build (the old one stays alive until the
-    requests holding it finish).
+    request always runs against one whole build. The old build is closed as soon as the
+    last request using it finishes (not when the garbage collector gets to it), so its
+    deleted files are released at once.
     """
 
     def __init__(self, index_dir: Path, embedder_factory: Callable[[], Embedder],
@@ -31,47 +53,103 @@ class LiveEngine:
         self._embedder_factory = embedder_factory
         self.config = config or AnswerConfig()
         self._embedder: Embedder | None = None
-        self._engine: Engine | None = None
-        self._lock = threading.Lock()
-        self.error: str | None = "loading"
+        self._current: _Lease | None = None
+        self._lock = threading.Lock()  # guards the lease and the counts
+        self._swap = threading.Lock()  # one refresh at a time
+        self._problem: str | None = "loading"
+        self._failed: tuple[str, float, float] | None = None  # build id, retry at, backoff
 
-    def load(self) -> None:
-        """Load the model, then the published index; failures are kept in ``error``."""
-        self._embedder = self._embedder_factory()
+    def warm_up(self) -> None:
+        """The one loading step: the model, then the published index. Never raises;
+        a failure is kept as :meth:`problem` and logged."""
+        if self._embedder is None:
+            try:
+                self._embedder = self._embedder_factory()
+            except (OSError, ValueError, RuntimeError) as exc:
+                self._set_problem(f"cannot load the model: {exc}")
+                return
         self.refresh()
 
-    def engine(self) -> Engine:
-        """The current engine; raises NotReady with the reason when there is none."""
-        engine = self._engine
-        if engine is None:
-            raise NotReady(self.error or "not loaded")
-        return engine
+    def problem(self) -> str | None:
+        """Why the service cannot answer, or why it serves an older build; None if fine."""
+        return self._problem
 
-    @property
-    def embedder(self) -> Embedder | None:
-        """The loaded embedder, if any."""
-        return self._embedder
+    def version(self) -> str | None:
+        """The build being served, if any."""
+        lease = self._current
+        return lease.engine.version if lease else None
+
+    @contextmanager
+    def use(self) -> Iterator[Engine]:
+        """The current engine for one request; raises NotReady with the reason."""
+        with self._lock:
+            lease = self._current
+            if lease is None:
+                raise NotReady(self._problem or "not loaded")
+            lease.users += 1
+        try:
+            yield lease.engine
+        finally:
+            self._release(lease)
 
     def refresh(self) -> bool:
         """Open the published build if it differs from the one served. True if swapped.
 
-        A build that fails to open leaves the current engine serving and records why.
+        A build that fails to open leaves the current engine serving; the failure is
+        logged once and the same build is retried with a growing back-off.
         """
         if self._embedder is None:
             return False
-        with self._lock:
+        with self._swap:
             try:
                 build_id = self.dir.current_id()
-                if self._engine is not None and self._engine.version == build_id:
-                    return False
-                expect = Expectation(self._embedder.name, self._embedder.dimension)
-                reader = IndexReader(self.dir.builds / build_id, expect)
             except IndexError_ as exc:
-                self.error = str(exc)
+                self._set_problem(str(exc))
                 return False
-            self._engine = Engine(reader, self._embedder, self.config)
-            self.error = None
+            if self._current is not None and self._current.engine.version == build_id:
+                self._failed = None
+                self._set_problem(None)  # a warning about a newer build no longer applies
+                return False
+            if self._failed and self._failed[0] == build_id and time.monotonic() < self._failed[1]:
+                return False
+            try:
+                reader = IndexReader(self.dir.builds / build_id, Expectation.of(self._embedder))
+            except IndexError_ as exc:
+                backoff = min(MAX_BACKOFF_S, self._failed[2] * 2) if (
+                    self._failed and self._failed[0] == build_id) else FIRST_BACKOFF_S
+                self._failed = (build_id, time.monotonic() + backoff, backoff)
+                self._set_problem(str(exc))
+                return False
+            self._failed = None
+            new = _Lease(Engine(reader, self._embedder, self.config))
+            with self._lock:
+                old, self._current = self._current, new
+            self._set_problem(None)
+            if old is not None:
+                self._release(old, used=False, retire=True)
+            log.info("serving build %s", build_id)
             return True
+
+    def close(self) -> None:
+        """Retire the served build (closing it once its last request finishes)."""
+        with self._lock:
+            old, self._current = self._current, None
+        if old is not None:
+            self._release(old, used=False, retire=True)
+
+    def _release(self, lease: _Lease, used: bool = True, retire: bool = False) -> None:
+        with self._lock:
+            lease.users -= used
+            lease.retired = lease.retired or retire
+            close = lease.retired and lease.users == 0 and not lease.closed
+            lease.closed = lease.closed or close
+        if close:
+            lease.engine.close()
+
+    def _set_problem(self, problem: str | None) -> None:
+        if problem and problem != self._problem:
+            log.error("index not served: %s", problem)
+        self._problem = problem
 
 
 class Watcher:

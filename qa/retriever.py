@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.reader import IndexReader
 from index.store import StoredChunk
-from index.terms import STOPWORDS, words
+from index.terms import STOPWORDS, stem, words
+from qa.limits import MAX_LEXICAL_TERMS
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,24 @@ class Candidate:
     fused: float
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression: any of the question's content words, each quoted."""
+def fts_query(text: str, document_frequency: Callable[[list[str]], dict[str, int]],
+              limit: int = MAX_LEXICAL_TERMS) -> str:
+    """An FTS5 MATCH expression: the question's most informative content words, quoted.
+
+    An OR-query's cost grows with its terms, so a long question keeps only the ``limit``
+    words whose stems are rarest in the corpus (ties: first asked first).
+    """
     seen: dict[str, None] = {}
     for word in words(text):
         if word not in STOPWORDS:
             seen.setdefault(word, None)
-    return " OR ".join(f'"{w}"' for w in seen)
+    chosen = list(seen)
+    if len(chosen) > limit:
+        stems = {w: stem(w) for w in chosen}
+        dfs = document_frequency(list(set(stems.values())))
+        rank = {w: (dfs.get(stems[w], 0), i) for i, w in enumerate(chosen)}
+        chosen = sorted(sorted(chosen, key=rank.__getitem__)[:limit], key=lambda w: rank[w][1])
+    return " OR ".join(f'"{w}"' for w in chosen)
 
 
 class Retriever:
@@ -55,7 +68,7 @@ class Retriever:
         if n:
             scores, ids = self.index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
             dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
-        match = fts_query(text)
+        match = fts_query(text, self.index.store.document_frequencies)
         lexical = dict(self.index.store.lexical_search(match, cfg.candidates)) if match else {}
         fused: dict[int, float] = {}
         for weight, ranking in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical)):

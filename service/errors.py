@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from qa.conversation import ConversationError
 from qa.live import NotReady
 
-log = logging.getLogger("qa.api")
-
-MAX_BODY_BYTES = 1 << 20
+_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
+          405: "invalid_request_error", 408: "timeout_error", 413: "request_too_large",
+          503: "service_unavailable"}
 
 
 class ApiError(Exception):
     """A request the service refuses, with the status and message to send."""
 
     def __init__(self, status: int, message: str, param: str | None = None,
-                 type_: str = "invalid_request_error", code: str | None = None) -> None:
+                 type_: str = "invalid_request_error", code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.param, self.type, self.code = (
             status, message, param, type_, code)
+        self.headers = headers
 
 
 def error_response(status: int, message: str, type_: str = "invalid_request_error",
@@ -32,6 +33,12 @@ def error_response(status: int, message: str, type_: str = "invalid_request_erro
     """The JSON error body every route uses."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def not_ready_response(reason: str) -> JSONResponse:
+    """503 while the service cannot answer (loading, or no usable index)."""
+    return error_response(503, f"the service is not ready: {reason}", "service_unavailable",
+                          headers={"Retry-After": "5"})
 
 
 def _describe(exc: RequestValidationError) -> tuple[str, str | None, bool]:
@@ -49,12 +56,20 @@ def _describe(exc: RequestValidationError) -> tuple[str, str | None, bool]:
     return f"{where}{first.get('msg', 'invalid value')}", param, False
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into the JSON error shape."""
+def install(app: FastAPI, max_body_bytes: int) -> None:
+    """Register the handlers that turn every refusal into the JSON error shape.
+
+    Unexpected exceptions are answered by :class:`service.middleware.CatchAll`.
+    """
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.type, exc.param, exc.code)
+        return error_response(exc.status, exc.message, exc.type, exc.param, exc.code,
+                              exc.headers)
+
+    @app.exception_handler(ConversationError)
+    async def _conversation(_: Request, exc: ConversationError) -> JSONResponse:
+        return error_response(400, exc.message, param=exc.param)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,24 +81,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        type_ = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        return error_response(exc.status_code, str(exc.detail), type_,
+        message = str(exc.detail)
+        if exc.status_code == 413:
+            message = f"the request body is larger than {max_body_bytes} bytes"
+        return error_response(exc.status_code, message,
+                              _TYPES.get(exc.status_code, "invalid_request_error"),
                               headers=getattr(exc, "headers", None))
 
     @app.exception_handler(NotReady)
     async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
-        return error_response(503, f"the service is not ready: {exc}", "service_unavailable",
-                              headers={"Retry-After": "5"})
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Logged with its traceback for operators; the client only learns that it failed.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal error", "server_error")
-
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return error_response(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        return await call_next(request)
+        return not_ready_response(str(exc))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -12,28 +14,72 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.deps import SettingsDep, _bearer, require_admin
+from service.responses import ADMIN_ERRORS
 
 
-def install(app: FastAPI) -> None:
-    """Count every request by route and status, and time it; serve ``/metrics``."""
-    registry = CollectorRegistry()  # per app, so tests with several apps stay separate
-    requests = Counter("qa_http_requests_total", "HTTP requests", ["route", "status"],
-                       registry=registry)
-    latency = Histogram("qa_http_request_seconds", "HTTP request latency", ["route"],
-                        registry=registry,
-                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+class Metrics:
+    """Per-app Prometheus metrics (tests with several apps stay separate)."""
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next):
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("qa_http_requests_total", "HTTP requests", ["route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("qa_http_request_seconds", "HTTP request latency", ["route"],
+                                 registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        """Count one response."""
+        self.requests.labels(route, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+
+class MeasureRequests:
+    """Counts every response by route template and status, errors included: it sits
+    outside the handler that turns an unexpected exception into a 500."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         began = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        # The route template, not the raw path: article ids must not explode the labels.
-        name = getattr(route, "path", "unmatched")
-        requests.labels(name, str(response.status_code)).inc()
-        latency.labels(name).observe(time.perf_counter() - began)
-        return response
+        status = 500  # if nothing is ever sent, the client saw a failure
 
-    @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        async def watching_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching_send)
+        finally:
+            # The route template, not the raw path: article ids must not explode the labels.
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.observe(route, status, time.perf_counter() - began)
+
+
+def _metrics_access(settings: SettingsDep, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    if not settings.metrics_public:
+        require_admin(settings, credentials)
+
+
+def install(app: FastAPI) -> Metrics:
+    """Serve ``/metrics`` (behind the admin key unless ``QA_METRICS_PUBLIC``); returns the
+    metrics for :class:`MeasureRequests`."""
+    metrics = Metrics()
+
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(_metrics_access)],
+             responses=ADMIN_ERRORS)
+    def serve_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

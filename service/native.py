@@ -2,46 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter
 
-from qa.live import LiveEngine, NotReady
-from service.errors import ApiError
-from service.questions import check_conversation
-from service.schemas import ArticleOut, ChatRequest, ChatResponse, ErrorResponse
+from index.records import Article
+from qa.live import NotReady
+from service.deps import EngineDep, LiveDep
+from service.errors import ApiError, not_ready_response
+from service.responses import BODY_ERRORS, errors, streams
+from service.schemas import ChatRequest, ChatResponse
+from service.streaming import native_stream
 
 router = APIRouter()
-_ERRORS = {status: {"model": ErrorResponse} for status in (400, 404, 413, 422, 503)}
 
 
-def live(request: Request) -> LiveEngine:
-    """The app's live engine."""
-    return request.app.state.live
+@router.post("/api/chat", response_model=ChatResponse,
+             responses={**streams(ChatResponse), **BODY_ERRORS, **errors(503)})
+def chat(body: ChatRequest, engine: EngineDep):
+    """Answer the last user message of a conversation, with exact citations.
 
-
-@router.post("/api/chat", response_model=ChatResponse, responses=_ERRORS)
-def chat(body: ChatRequest, request: Request):
-    """Answer the last user message of a conversation, with exact citations."""
-    messages = body.to_messages()
-    check_conversation(messages, request.app.state.settings.max_question_chars)
-    engine = live(request).engine()
-    answer = engine.answer(messages, top_k=body.top_k)
+    With ``"stream": true`` the answer comes as server-sent events."""
+    answer = engine.answer(body.to_messages(), top_k=body.top_k)
     if body.stream:
-        from service.streaming import native_stream
-
         return native_stream(answer)
     return ChatResponse.of(answer)
 
 
-@router.get("/api/articles/{article_id:path}", response_model=ArticleOut, responses=_ERRORS)
-def article(article_id: str, request: Request) -> ArticleOut:
+@router.get("/api/articles/{article_id:path}", response_model=Article,
+            responses=errors(404, 503))
+def article(article_id: str, engine: EngineDep) -> Article:
     """One article with the text every citation offset refers to."""
-    found = live(request).engine().index.store.article(article_id)
+    found = engine.index.store.article(article_id)
     if found is None:
         raise ApiError(404, f"no article with id {article_id!r}", "article_id",
                        "not_found_error")
-    return ArticleOut(id=found.id, title=found.title, url=found.url, published=found.published,
-                      source=found.source, text=found.text, content_hash=found.content_hash)
+    return found
 
 
 @router.get("/healthz")
@@ -50,16 +44,17 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses=_ERRORS)
-def readyz(request: Request):
-    """Readiness: 200 once the model and a published index are loaded, else 503."""
-    state = live(request)
+@router.get("/readyz", responses=errors(503))
+def readyz(live: LiveDep):
+    """Readiness: 200 once the model and a published index are loaded, else 503 (in the
+    error shape, with the reason)."""
     try:
-        engine = state.engine()
+        with live.use() as engine:
+            body = {"status": "ready", "index_version": engine.version,
+                    "articles": engine.index.manifest.articles,
+                    "model": engine.index.manifest.model}
     except NotReady as exc:
-        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    body = {"status": "ready", "index_version": engine.version,
-            "articles": engine.index.manifest.articles, "model": engine.index.manifest.model}
-    if state.error:  # serving an older build because the newest would not open
-        body["warning"] = state.error
+        return not_ready_response(str(exc))
+    if problem := live.problem():  # serving an older build: the newest would not open
+        body["warning"] = problem
     return body

@@ -12,17 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.types import Answer, Message
+from service.deps import EngineDep
 from service.errors import ApiError
-from service.native import live
-from service.questions import check_conversation
-from service.schemas import MAX_MESSAGE_CHARS, MAX_MESSAGES, CitationOut
+from service.responses import BODY_ERRORS, errors
+from service.settings import TopK
 from service.streaming import event_stream, pieces, sse
 
 router = APIRouter(prefix="/v1")
@@ -53,9 +54,9 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    messages: list[OpenAIMessage] = Field(min_length=1)
     stream: bool = False
-    top_k: int | None = Field(None, ge=1, le=20)
+    top_k: TopK | None = Field(None, description="Passages to return (default: QA_TOP_K).")
 
     def to_messages(self) -> list[Message]:
         """The conversation as the core takes it; refuses roles we cannot use."""
@@ -64,34 +65,35 @@ class ChatCompletionRequest(BaseModel):
             if m.role not in _ROLES:
                 raise ApiError(400, f"unsupported role {m.role!r}: use user, assistant or "
                                "system", f"messages.{i}.role")
-            text = m.text()
-            if len(text) > MAX_MESSAGE_CHARS:
-                raise ApiError(400, f"message {i} is longer than {MAX_MESSAGE_CHARS} characters",
-                               f"messages.{i}.content")
-            if m.role in ("user", "assistant"):
-                out.append(Message(m.role, text))
+            # System turns are kept (and ignored by answering) so that the core's error
+            # positions match the request's.
+            out.append(Message(m.role if m.role in ("user", "assistant") else "system",
+                               m.text()))
         return out
 
 
 @router.get("/models")
-def models(request: Request) -> dict:
+def models() -> dict:
     """The one model this service offers."""
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0,
                                         "owned_by": "grounded-qa"}]}
 
 
-@router.post("/chat/completions")
-def chat_completions(body: ChatCompletionRequest, request: Request):
+_STREAMS = {200: {"content": {"application/json": {"schema": {"type": "object"}},
+                              "text/event-stream": {"schema": {"type": "string"}}},
+                  "description": "A chat completion, or its chunks as server-sent events"}}
+
+
+@router.post("/chat/completions", responses={**_STREAMS, **BODY_ERRORS, **errors(503)})
+def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
     """Answer like an OpenAI chat model, with citations."""
     messages = body.to_messages()
-    check_conversation(messages, request.app.state.settings.max_question_chars)
-    engine = live(request).engine()
     answer = engine.answer(messages, top_k=body.top_k)
     created = int(datetime.fromisoformat(engine.index.manifest.created_at).timestamp())
     ident = "chatcmpl-" + hashlib.sha256(json.dumps(
         [body.model_dump(mode="json", include={"messages", "top_k"}), answer.index_version],
         sort_keys=True).encode()).hexdigest()[:24]
-    citations = [CitationOut.of(c).model_dump() for c in answer.citations]
+    citations = [asdict(c) for c in answer.citations]
     if body.stream:
         return event_stream(_chunks(ident, created, answer, citations))
     return {
@@ -105,8 +107,9 @@ def chat_completions(body: ChatCompletionRequest, request: Request):
     }
 
 
-def _chunks(ident: str, created: int, answer: Answer, citations: list[dict]) -> Iterator[str]:
-    def chunk(delta: dict, finish: str | None = None, **extra: object) -> str:
+def _chunks(ident: str, created: int, answer: Answer,
+            citations: list[dict]) -> Iterator[bytes]:
+    def chunk(delta: dict, finish: str | None = None, **extra: object) -> bytes:
         return sse({"id": ident, "object": "chat.completion.chunk", "created": created,
                     "model": MODEL_ID, "choices": [{"index": 0, "delta": delta,
                                                     "finish_reason": finish, "logprobs": None}],

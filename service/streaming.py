@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
-from fastapi.responses import StreamingResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 
 from qa.types import Answer
 from service.schemas import ChatResponse
@@ -16,11 +16,10 @@ WORDS_PER_DELTA = 3
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def sse(data: object, event: str | None = None) -> str:
+def sse(data: object, event: str | None = None) -> bytes:
     """One SSE message; ``data`` is JSON-encoded (strings pass through as they are)."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {payload}\n\n"
+    return format_sse_event(data_str=payload, event=event)
 
 
 def pieces(text: str) -> Iterator[str]:
@@ -31,21 +30,21 @@ def pieces(text: str) -> Iterator[str]:
         yield (lead if i == 0 else "") + "".join(words[i : i + WORDS_PER_DELTA])
 
 
-def event_stream(messages: Iterable[str]) -> StreamingResponse:
+def event_stream(messages: Iterable[bytes]) -> EventSourceResponse:
     """A text/event-stream response."""
-    return StreamingResponse(messages, media_type="text/event-stream", headers=SSE_HEADERS)
+    return EventSourceResponse(messages, headers=SSE_HEADERS)
 
 
-def native_stream(answer: Answer) -> StreamingResponse:
+def native_stream(answer: Answer) -> EventSourceResponse:
     """``POST /api/chat`` with ``stream: true``.
 
     Events, in order: ``passages`` (the evidence and index version), ``delta`` (pieces
     of the answer text), ``citations`` (with ``grounded`` and ``confidence``), ``done``
     (the whole response, as the non-streaming call returns it).
     """
-    full = ChatResponse.of(answer).model_dump()
+    full = ChatResponse.of(answer).model_dump(mode="json")
 
-    def events() -> Iterator[str]:
+    def events() -> Iterator[bytes]:
         yield sse({"passages": full["passages"], "index_version": full["index_version"]},
                   "passages")
         for piece in pieces(full["answer"]):

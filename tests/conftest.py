@@ -21,11 +21,13 @@ from index.embedder import Embedder, HashingEmbedder, load_embedder
 from index.reader import open_published
 from qa.engine import AnswerConfig, Engine
 from qa.live import LiveEngine
-from qa.settings import Settings
+from service.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+ADMIN_KEY = "test-admin-key-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 # A few short stories in which a follow-up alone would find the wrong article.
 STORIES = [
@@ -145,6 +147,7 @@ def hashing_server(tmp_path: Path, corpus_dir: Path, hashing: Embedder) -> Itera
     """A live server over the seed plus stories, answering with the hashing embedder."""
     index_dir = tmp_path / "index"
     build(index_dir, hashing, corpus_dir)
-    with serve(index_dir, hashing, min_confidence=0.25, reload_interval=0.2) as server:
+    with serve(index_dir, hashing, min_confidence=0.25, reload_interval=0.2,
+               admin_key=ADMIN_KEY) as server:
         server.wait_ready()
         yield server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import LiveServer, serve
+from tests.conftest import ADMIN, LiveServer, serve
 
 
 def chat(server: LiveServer, body, **kwargs) -> httpx.Response:
@@ -103,7 +103,7 @@ def test_no_index_means_not_ready_not_a_crash(tmp_path, hashing):
     with serve(tmp_path / "empty-index", hashing) as server:
         assert httpx.get(server.url + "/healthz").status_code == 200
         ready = httpx.get(server.url + "/readyz")
-        assert ready.status_code == 503 and "no published index" in ready.json()["reason"]
+        assert_error(ready, 503, "no published index")
         assert_error(chat(server, user("anything?")), 503, "not ready")
         assert_error(httpx.get(server.url + "/api/articles/x"), 503, "not ready")
 
@@ -111,7 +111,7 @@ def test_no_index_means_not_ready_not_a_crash(tmp_path, hashing):
 def test_metrics_count_requests_by_route(hashing_server):
     chat(hashing_server, user("How many council seats did the Green Party win?"))
     httpx.get(hashing_server.url + "/api/articles/nope")
-    text = httpx.get(hashing_server.url + "/metrics").text
+    text = httpx.get(hashing_server.url + "/metrics", headers=ADMIN).text
     assert 'qa_http_requests_total{route="/api/chat",status="200"} 1.0' in text
     assert 'route="/api/articles/{article_id:path}",status="404"' in text
     assert "qa_http_request_seconds_bucket" in text

@@ -133,7 +133,7 @@ def test_admin_reload_needs_the_key(tmp_path, hashing):
     source = write_stories(tmp_path / "src")
     index_dir = tmp_path / "ix"
     build(index_dir, hashing, source)
-    with serve(index_dir, hashing, reload_interval=0, admin_key="s3cret") as server:
+    with serve(index_dir, hashing, reload_interval=0, admin_key="a-long-admin-key-0123") as server:
         server.wait_ready()
         first = httpx.get(server.url + "/readyz").json()["index_version"]
         write_stories(source, [dict(s, text=s["text"] + " More.") for s in STORIES])
@@ -142,7 +142,7 @@ def test_admin_reload_needs_the_key(tmp_path, hashing):
         assert httpx.post(url).status_code == 401
         assert httpx.post(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
         assert _ask(server.url).json()["index_version"] == first  # no polling: still old
-        ok = httpx.post(url, headers={"Authorization": "Bearer s3cret"}).json()
+        ok = httpx.post(url, headers={"Authorization": "Bearer a-long-admin-key-0123"}).json()
         assert ok["swapped"] is True and ok["index_version"] != first
         assert _ask(server.url).json()["index_version"] == ok["index_version"]
 
@@ -165,11 +165,11 @@ def test_corrupted_published_build_is_a_clear_503_and_cli_error(tmp_path, hashin
     (path / "manifest.json").write_text(json.dumps(manifest))
     with serve(index_dir, hashing) as server:
         deadline = time.monotonic() + 10
-        while (ready := httpx.get(server.url + "/readyz")).json().get("reason") == "loading" \
-                and time.monotonic() < deadline:
+        while "loading" in (ready := httpx.get(server.url + "/readyz")).json()["error"][
+                "message"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ready.status_code == 503
-        assert "inconsistent" in ready.json()["reason"]
+        assert "inconsistent" in ready.json()["error"]["message"]
         assert httpx.get(server.url + "/healthz").status_code == 200
     env = {**os.environ, "QA_MODEL": "hashing-256", "QA_INDEX_DIR": str(index_dir)}
     qa = str(Path(sys.executable).parent / "qa")

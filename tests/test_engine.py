@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from index.reader import open_published
-from qa.conversation import build_query, is_follow_up
+from qa.conversation import ConversationError, build_query, is_follow_up
 from qa.engine import Engine
+from qa.limits import MAX_CONTEXT_CHARS
 from qa.types import Message
 from tests.conftest import build, engine_for
 
@@ -86,9 +87,34 @@ def test_follow_up_detection():
     assert query.context == "Floods in Elmswick"
 
 
-def test_conversation_without_user_turn_is_refused():
-    with pytest.raises(ValueError, match="no user message"):
-        build_query([Message("assistant", "hello")])
+@pytest.mark.parametrize(("messages", "fragment", "param"), [
+    ([Message("assistant", "hello")], "must contain a user message", "messages"),
+    ([Message("user", "fine question?"), Message("user", "  ")], "is empty",
+     "messages.1.content"),
+    ([Message("user", "x" * 2001)], "2001 characters long", "messages.0.content"),
+    ([Message("user", "bad \ud800 text")], "lone surrogate", "messages.0.content"),
+    ([Message("assistant", "y" * 8001), Message("user", "ok?")], "longer than 8000",
+     "messages.0.content"),
+    ([Message("user", "q?")] * 51, "at most 50 messages", "messages"),
+])
+def test_conversations_are_checked_once_in_the_core(messages, fragment, param):
+    with pytest.raises(ConversationError, match=fragment) as caught:
+        build_query(messages)
+    assert caught.value.param == param
+
+
+def test_a_follow_up_borrows_bounded_context():
+    long_turn = "Floods in Elmswick " + "and more words " * 450
+    query = build_query([Message("user", long_turn), Message("assistant", "a " * 3000),
+                         Message("user", "And the mayor?")])
+    assert len(query.context) <= MAX_CONTEXT_CHARS and query.context.startswith("Floods")
+    assert query.retrieval.endswith("And the mayor?")
+
+
+def test_top_k_none_means_the_configured_default(engine, tmp_path, hashing):
+    eng = engine_for(tmp_path / "ix", hashing, top_k=2)
+    assert len(eng.answer([Message("user", "flood rain town")]).passages) == 2
+    assert len(eng.answer([Message("user", "flood rain town")], top_k=3).passages) == 3
 
 
 def test_engine_over_a_reopened_index_answers_the_same(tmp_path, corpus_dir, hashing, engine):

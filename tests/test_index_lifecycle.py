@@ -26,7 +26,9 @@ def test_build_publishes_a_self_describing_build(tmp_path, corpus_dir, hashing):
     m = reader.manifest
     assert (m.model, m.dimension, m.articles) == (hashing.name, 256, 4)
     assert m.chunks == reader.vectors.ntotal == reader.store.counts()["chunks"]
-    assert set(m.article_hashes) == {"flood", "election", "bakery", "000_82b471e3c013de31"}
+    assert m.recipe.embedder_backend == "hashing"
+    assert m.recipe.chunk_template == "{title}\n{text}" and m.recipe.sentence_splitter
+    assert "porter" in m.recipe.fts_tokenizer
     assert reader.verify() == []
     assert (tmp_path / "ix" / "CURRENT").read_text().strip() == m.build_id
 
@@ -37,6 +39,39 @@ def test_opening_refuses_another_model_or_dimension(tmp_path, corpus_dir, hashin
         open_published(tmp_path / "ix", Expectation("all-MiniLM-L6-v2", 384))
     with pytest.raises(IndexMismatch, match="dimension"):
         open_published(tmp_path / "ix", Expectation(hashing.name, 384))
+    with pytest.raises(IndexMismatch, match="backend"):
+        open_published(tmp_path / "ix", Expectation(hashing.name, 256, "onnx"))
+
+
+@pytest.mark.parametrize("field", ["chunk_template", "sentence_splitter", "fts_tokenizer",
+                                   "embedder_backend"])
+def test_a_changed_recipe_falls_back_to_a_full_build_and_says_so(tmp_path, corpus_dir,
+                                                                 hashing, field):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = IndexDir(tmp_path / "ix").current_path()
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["recipe"][field] = "something-older"
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    (corpus_dir / "extra.jsonl").write_text(json.dumps(
+        {"id": "extra", "title": "Extra", "text": "One more story about a harbour."}) + "\n")
+    report = build(tmp_path / "ix", hashing, corpus_dir)
+    assert report.published and report.reused_texts == 0
+    assert f"recipe changed ({field})" in report.note and report.note in report.summary()
+    assert open_published(tmp_path / "ix").verify() == []
+
+
+def test_an_index_of_an_older_format_is_refused_and_rebuilt_fully(tmp_path, corpus_dir,
+                                                                  hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = IndexDir(tmp_path / "ix").current_path()
+    manifest = json.loads((path / "manifest.json").read_text())
+    old = {k: v for k, v in manifest.items() if k != "recipe"}
+    (path / "manifest.json").write_text(json.dumps({**old, "format_version": 1,
+                                                    "model": hashing.name}))
+    with pytest.raises(IndexMismatch, match="format"):
+        open_published(tmp_path / "ix")
+    report = build(tmp_path / "ix", hashing, corpus_dir)
+    assert report.published and "other format" in report.note and report.reused_texts == 0
 
 
 def test_opening_refuses_inconsistent_counts(tmp_path, corpus_dir, hashing):

@@ -84,10 +84,11 @@ def test_content_parts_are_accepted(hashing_server):
 
 @pytest.mark.parametrize("messages, param", [
     ([{"role": "tool", "content": "x", "tool_call_id": "1"}], "messages.0.role"),
-    ([{"role": "user", "content": ""}], "messages"),
-    ([{"role": "user", "content": "   "}], "messages"),
+    ([{"role": "user", "content": ""}], "messages.0.content"),
+    ([{"role": "system", "content": "be brief"}, {"role": "user", "content": "   "}],
+     "messages.1.content"),
     ([{"role": "assistant", "content": "hi"}], "messages"),
-    ([{"role": "user", "content": "x" * 2001}], "messages"),
+    ([{"role": "user", "content": "x" * 2001}], "messages.0.content"),
 ])
 def test_bad_requests_get_openai_errors(hashing_server, messages, param):
     with pytest.raises(openai.BadRequestError) as exc:

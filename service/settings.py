@@ -8,11 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunking import ChunkerConfig
 from qa.engine import AnswerConfig
+from qa.limits import MAX_BODY_BYTES, MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
+
+# The one pair of bounds on top_k, for the setting, the HTTP schemas and the CLI.
+TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX)]
+TOP_K = TypeAdapter(TopK)
+MIN_ADMIN_KEY_CHARS = 16
 
 
 def _default_index_dir() -> Path:
@@ -29,15 +35,35 @@ class Settings(BaseSettings):
     model: str = "all-MiniLM-L6-v2"
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
-    top_k: int = Field(5, ge=1, le=20)
+    top_k: TopK = TOP_K_DEFAULT
     min_confidence: float = Field(AnswerConfig.min_confidence, ge=0.0, le=1.0)
     chunk_size: int = Field(ChunkerConfig.chunk_size, ge=100, le=4000)
     chunk_overlap: int = Field(ChunkerConfig.chunk_overlap, ge=0, le=1000)
     keep_builds: int = Field(3, ge=1)
-    max_question_chars: int = Field(2000, ge=1)
+    max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_key: SecretStr | None = None
+    metrics_public: bool = False  # False: /metrics needs the admin key
     reload_interval: float = Field(2.0, ge=0.0)  # seconds between checks of CURRENT; 0: never
+    max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024)
+    header_timeout: float = Field(10.0, gt=0)  # seconds to send a request's headers
+    body_timeout: float = Field(10.0, gt=0)  # seconds between two parts of a body
+    keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds before a connection closes
+
+    @field_validator("admin_key", mode="before")
+    @classmethod
+    def _empty_key_is_unset(cls, value: object) -> object:
+        # An empty QA_ADMIN_KEY must not become a key that an empty bearer token matches.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_ADMIN_KEY_CHARS:
+            raise ValueError(f"the admin key must have at least {MIN_ADMIN_KEY_CHARS} characters")
+        return value
 
     @field_validator("sources", "allowed_origins", mode="before")
     @classmethod
@@ -52,4 +78,5 @@ class Settings(BaseSettings):
 
     def answer_config(self) -> AnswerConfig:
         """The answering settings as the engine takes them."""
-        return AnswerConfig(top_k=self.top_k, min_confidence=self.min_confidence)
+        return AnswerConfig(top_k=self.top_k, min_confidence=self.min_confidence,
+                            max_question_chars=self.max_question_chars)

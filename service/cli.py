@@ -20,9 +20,11 @@ from index.embedder import Embedder, embedder_name, load_embedder
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
+from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
-from qa.settings import Settings
 from qa.types import Answer, Message
+from service.server import configure_process, uvicorn_config
+from service.settings import TOP_K, Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Grounded question answering over articles.")
@@ -43,8 +45,9 @@ def _settings(index_dir: Path | None) -> Settings:
     try:
         settings = Settings()
     except ValidationError as exc:
-        raise Failure(f"invalid configuration: {exc.errors()[0]['loc'][0]}: "
-                      f"{exc.errors()[0]['msg']}") from exc
+        first = exc.errors()[0]
+        raise Failure(f"invalid configuration: QA_{str(first['loc'][0]).upper()}: "
+                      f"{first['msg']}") from exc
     if index_dir is not None:
         settings.index_dir = index_dir
     return settings
@@ -62,6 +65,9 @@ class _TqdmProgress:
 
     def __init__(self) -> None:
         self.bar = None
+
+    def locked(self) -> None:
+        pass
 
     def start(self, total: int) -> None:
         if total and sys.stderr.isatty():
@@ -100,7 +106,7 @@ def _open(settings: Settings, expect: Expectation | None = None) -> IndexReader:
     try:
         return IndexReader(IndexDir(settings.index_dir).current_path(), expect)
     except IndexError_ as exc:
-        raise Failure(str(exc)) from exc
+        raise Failure(f"{exc} (index directory {settings.index_dir})") from exc
 
 
 @index_app.command("status")
@@ -117,7 +123,7 @@ def status(index_dir: IndexDirOpt = None,
     info = {"index_dir": str(settings.index_dir), "build": m.build_id, "model": m.model,
             "dimension": m.dimension, "articles": m.articles, "chunks": m.chunks,
             "sentences": m.sentences, "created_at": m.created_at, "age_seconds": age,
-            "chunk_size": m.chunk_size, "chunk_overlap": m.chunk_overlap, "builds": builds}
+            **asdict(m.recipe), "builds": builds}
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
@@ -143,17 +149,25 @@ def verify(index_dir: IndexDirOpt = None) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     index_dir: IndexDirOpt = None,
-    top_k: Annotated[int, typer.Option(min=1, max=20, help="Passages to return.")] = 5,
+    top_k: Annotated[int | None, typer.Option(help="Passages to return (default: QA_TOP_K).",
+                     show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer a question from the published index, with its citations."""
-    if not question.strip():
-        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    if top_k is not None:
+        try:
+            TOP_K.validate_python(top_k)
+        except ValidationError as exc:
+            raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--top-k") from exc
     settings = _settings(index_dir)
+    messages = [Message("user", question)]
+    try:  # refuse a bad question before loading the model
+        check_conversation(messages, settings.max_question_chars)
+    except ConversationError as exc:
+        raise typer.BadParameter(exc.message, param_hint="QUESTION") from exc
     embedder = _embedder(settings)
-    reader = _open(settings, Expectation(embedder.name, embedder.dimension))
-    answer = Engine(reader, embedder, settings.answer_config()).answer(
-        [Message("user", question)], top_k=top_k)
+    reader = _open(settings, Expectation.of(embedder))
+    answer = Engine(reader, embedder, settings.answer_config()).answer(messages, top_k=top_k)
     typer.echo(json.dumps(asdict(answer), indent=2, ensure_ascii=False) if as_json
                else _render(answer))
 
@@ -186,8 +200,7 @@ def serve(
     settings = _settings(index_dir)
     settings.host = host or settings.host
     settings.port = port or settings.port
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info")
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
 
 
 @eval_app.command("squad")
@@ -205,7 +218,7 @@ def eval_squad(
 ) -> None:
     """Evaluate on SQuAD-format data in a temporary index: hit@k, MRR, answer accuracy,
     abstention, latency, build time, and false answers against the wrong corpus."""
-    from qa.evaluation import evaluate_squad
+    from bench.evaluation import evaluate_squad
 
     settings = _settings(None)
     embedder = _embedder(settings)
@@ -225,6 +238,7 @@ def eval_squad(
 
 def main() -> None:
     """Entry point: run the CLI, turning known failures into one line and exit 1."""
+    configure_process()
     try:
         app(standalone_mode=True)
     except Failure as exc:

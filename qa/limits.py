@@ -1,0 +1,31 @@
+"""The limits every surface shares, defined once.
+
+Settings, the HTTP schemas, the CLI and the engine read these; nothing else spells a
+number out. They bound what one request can cost (issue: one legal question must not
+stall everyone), so changing one here changes it everywhere.
+"""
+
+from __future__ import annotations
+
+# Passages returned per answer: the default of the ``QA_TOP_K`` setting and its bounds.
+TOP_K_DEFAULT = 5
+TOP_K_MIN = 1
+TOP_K_MAX = 20
+
+# The question (the last user turn): the default of ``QA_MAX_QUESTION_CHARS``.
+MAX_QUESTION_CHARS = 2000
+# Any turn of a conversation (earlier answers included), and how many turns.
+MAX_MESSAGE_CHARS = 8000
+MAX_MESSAGES = 50
+
+# What an answer shows.
+PASSAGE_MAX_CHARS = 1000
+ANSWER_MAX_CHARS = 400
+
+# What a request may make the engine do.
+MAX_LEXICAL_TERMS = 16  # the most informative question words go to the FTS5 query
+MAX_CONTEXT_CHARS = 600  # borrowed follow-up context, per conversation
+MAX_ANSWERED_TURNS = 4  # earlier answers a follow-up compares its sentences with
+
+# HTTP: the request body, and how long a client may take to send it.
+MAX_BODY_BYTES = 1 << 20

@@ -1,0 +1,78 @@
+"""Running the app under uvicorn with the service's timeouts, and process-wide set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from service.settings import Settings
+
+
+def configure_process() -> None:
+    """Process-wide settings, applied once at start-up (never in a constructor)."""
+    # FAISS's OpenMP workers spin while torch runs its own pool: one query embedding took
+    # 25x longer with both active. A search of one query needs no threads.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    # A per-load progress bar from the model library is noise in CLI and server logs.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+
+
+def header_timeout_protocol(seconds: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, closing a connection whose request headers take longer
+    than ``seconds`` to arrive (uvicorn itself waits for ever: a client sending one byte
+    a second held a connection indefinitely)."""
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            if self.conn.their_state is h11.IDLE:
+                self._arm()  # a (next) request has begun: its headers are on the clock
+            super().data_received(data)
+            if self.conn.their_state is not h11.IDLE:
+                self._disarm()  # headers complete
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(seconds, self._expire)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _expire(self) -> None:
+            self._header_timer = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderTimeoutProtocol
+
+
+def uvicorn_config(app: object, settings: Settings, **overrides: object) -> uvicorn.Config:
+    """The uvicorn configuration ``qa serve`` and the tests use."""
+    options: dict = {
+        "host": settings.host, "port": settings.port, "log_level": "info",
+        "http": header_timeout_protocol(settings.header_timeout),
+        "timeout_keep_alive": int(max(1, settings.keep_alive_timeout)), "lifespan": "on",
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)
