@@ -41,19 +41,42 @@ def not_ready_response(reason: str) -> JSONResponse:
                           headers={"Retry-After": "5"})
 
 
-def _describe(exc: RequestValidationError) -> tuple[str, str | None, bool]:
-    """One readable sentence for the first validation problem, its field, and whether the
-    body was not JSON at all."""
+# Tags of the message unions (by role): pydantic puts them in error locations.
+_ROLE_TAGS = {"user", "assistant", "system", "developer"}
+
+
+def _field_path(loc: tuple) -> list[str]:
+    """The request field an error location names, without pydantic's union labels
+    (``messages.0.user.content.constrained-str`` is ``messages.0.content``)."""
+    path: list[str] = []
+    for part in loc:
+        if part == "body":
+            continue
+        if isinstance(part, str) and (not part.isidentifier() or (
+                part in _ROLE_TAGS and path and path[-1].isdigit())):
+            continue
+        path.append(str(part))
+    return path
+
+
+def _describe(exc: RequestValidationError) -> tuple[str, str | None, int | None]:
+    """One readable sentence for the first validation problem, its field, and the status
+    it must have whatever the route (None: the route's usual one)."""
     errors = exc.errors()
     if not errors:
-        return "invalid request", None, False
+        return "invalid request", None, None
     first = errors[0]
-    if first.get("type") == "json_invalid":
-        return "the request body is not valid JSON", None, True
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
-    param = ".".join(loc) or None
+    kind = first.get("type")
+    if kind == "json_invalid":
+        return "the request body is not valid JSON", None, 400
+    path = _field_path(tuple(first.get("loc", ())))
+    if kind == "union_tag_invalid":
+        path.append("role")
+    param = ".".join(path) or None
     where = f"{param}: " if param else ""
-    return f"{where}{first.get('msg', 'invalid value')}", param, False
+    if kind == "string_unicode":  # text the model cannot encode: the same 400 everywhere
+        return f"{where}invalid Unicode (a lone surrogate)", param, 400
+    return f"{where}{first.get('msg', 'invalid value')}", param, None
 
 
 def install(app: FastAPI, max_body_bytes: int) -> None:
@@ -73,10 +96,11 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        message, param, not_json = _describe(exc)
+        message, param, status = _describe(exc)
         # OpenAI clients expect 400 for any bad request; the native API uses 422 for
         # well-formed JSON that breaks the schema, as FastAPI does.
-        status = 400 if not_json or request.url.path.startswith("/v1/") else 422
+        if status is None:
+            status = 400 if request.url.path.startswith("/v1/") else 422
         return error_response(status, message, param=param)
 
     @app.exception_handler(StarletteHTTPException)

@@ -14,21 +14,30 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa.limits import MAX_MESSAGES
 from qa.types import Answer, Message
 from service.deps import EngineDep
-from service.errors import ApiError
-from service.responses import BODY_ERRORS, errors
+from service.responses import BODY_ERRORS, errors, streams
+from service.schemas import HAS_A_QUESTION, Question, Turn
 from service.settings import TopK
 from service.streaming import event_stream, pieces, sse
 
 router = APIRouter(prefix="/v1")
 MODEL_ID = "qa"
-_ROLES = {"user", "assistant", "system", "developer"}
+
+
+class TextPart(BaseModel):
+    """A text part of a message's content."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"]
+    text: Question
 
 
 class OpenAIMessage(BaseModel):
@@ -36,15 +45,30 @@ class OpenAIMessage(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    role: str
-    content: str | list[dict[str, Any]] | None = None
+    role: Literal["user", "assistant", "system", "developer"]
+    content: Turn | list[TextPart] | None = None
 
     def text(self) -> str:
-        """The message's text (text parts joined; other parts ignored)."""
+        """The message's text (text parts joined)."""
         if isinstance(self.content, list):
-            return "".join(p.get("text", "") for p in self.content
-                           if isinstance(p, dict) and p.get("type") == "text")
+            return "".join(p.text for p in self.content)
         return self.content or ""
+
+
+class UserTurn(OpenAIMessage):
+    """A question: its text must say something."""
+
+    role: Literal["user"]
+    content: Question | Annotated[list[TextPart], Field(min_length=1)]
+
+
+class OtherTurn(OpenAIMessage):
+    """An earlier answer or a system prompt."""
+
+    role: Literal["assistant", "system", "developer"]
+
+
+Turns = Annotated[UserTurn | OtherTurn, Field(discriminator="role")]
 
 
 class ChatCompletionRequest(BaseModel):
@@ -54,17 +78,15 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str | None = None
-    messages: list[OpenAIMessage] = Field(min_length=1)
+    messages: list[Turns] = Field(min_length=1, max_length=MAX_MESSAGES,
+                                  json_schema_extra=HAS_A_QUESTION)
     stream: bool = False
     top_k: TopK | None = Field(None, description="Passages to return (default: QA_TOP_K).")
 
     def to_messages(self) -> list[Message]:
-        """The conversation as the core takes it; refuses roles we cannot use."""
+        """The conversation as the core takes it."""
         out = []
-        for i, m in enumerate(self.messages):
-            if m.role not in _ROLES:
-                raise ApiError(400, f"unsupported role {m.role!r}: use user, assistant or "
-                               "system", f"messages.{i}.role")
+        for m in self.messages:
             # System turns are kept (and ignored by answering) so that the core's error
             # positions match the request's.
             out.append(Message(m.role if m.role in ("user", "assistant") else "system",
@@ -79,12 +101,9 @@ def models() -> dict:
                                         "owned_by": "grounded-qa"}]}
 
 
-_STREAMS = {200: {"content": {"application/json": {"schema": {"type": "object"}},
-                              "text/event-stream": {"schema": {"type": "string"}}},
-                  "description": "A chat completion, or its chunks as server-sent events"}}
-
-
-@router.post("/chat/completions", responses={**_STREAMS, **BODY_ERRORS, **errors(503)})
+@router.post("/chat/completions", responses={
+    **streams(description="A chat completion, or its chunks as server-sent events"),
+    **BODY_ERRORS, **errors(503)})
 def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
     """Answer like an OpenAI chat model, with citations."""
     messages = body.to_messages()

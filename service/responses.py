@@ -23,11 +23,21 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": _WHY[s]} for s in statuses}
 
 
-def streams(model: type) -> dict[int | str, dict[str, Any]]:
+# One server-sent event (the OpenAPI 3.2 description of text/event-stream items).
+SSE_EVENT = {"type": "object", "properties": {"data": {"type": "string"},
+                                              "event": {"type": "string"}}}
+
+
+def streams(model: type | None = None,
+            description: str = "The answer") -> dict[int | str, dict[str, Any]]:
     """A 200 that is JSON, or server-sent events when the request asks to stream."""
-    return {200: {"model": model, "content": {
-        "text/event-stream": {"schema": {"type": "string"},
-                              "description": "with \"stream\": true"}}}}
+    content: dict[str, Any] = {"text/event-stream": {"itemSchema": SSE_EVENT}}
+    if model is None:
+        content["application/json"] = {"schema": {"type": "object"}}
+    response: dict[str, Any] = {"description": description, "content": content}
+    if model is not None:
+        response["model"] = model
+    return {200: response}
 
 
 BODY_ERRORS = errors(400, 408, 413, 422)

@@ -2,26 +2,48 @@
 
 The answer's parts are the core's own dataclasses (``Citation``, ``Passage``, ``Article``):
 pydantic validates and documents them as they are, so no field list is copied here.
-Conversation rules (a question exists, its length, valid text) live in the core.
+Conversation rules (a question exists, its length, valid text) are enforced by the core;
+the request models state them for the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qa.limits import MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_QUESTION_CHARS
 from qa.types import Answer, Citation, Message, Passage
 from service.settings import TopK
 
+# The conversation rules the core enforces (qa.conversation.check_conversation), stated in
+# the OpenAPI document too, so that a request valid by the document is one the server
+# accepts: every user turn is a question with text, within the question limit.
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S")]
+Turn = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
+HAS_A_QUESTION = {"contains": {"type": "object", "properties": {"role": {"const": "user"}},
+                               "required": ["role"]}}
 
-class ChatMessage(BaseModel):
-    """One turn of the conversation the client keeps."""
+
+class UserMessage(BaseModel):
+    """A question (the last one is answered)."""
 
     model_config = ConfigDict(extra="ignore")
 
-    role: Literal["user", "assistant", "system"]
-    content: str
+    role: Literal["user"]
+    content: Question
+
+
+class OtherMessage(BaseModel):
+    """An earlier answer, or a system turn (ignored by answering)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["assistant", "system"]
+    content: Turn
+
+
+ChatMessage = Annotated[UserMessage | OtherMessage, Field(discriminator="role")]
 
 
 class ChatRequest(BaseModel):
@@ -29,7 +51,8 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES,
+                                        json_schema_extra=HAS_A_QUESTION)
     top_k: TopK | None = Field(None, description="Passages to return (default: QA_TOP_K).")
     stream: bool = False
 

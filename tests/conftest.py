@@ -21,6 +21,7 @@ from index.embedder import Embedder, HashingEmbedder, load_embedder
 from index.reader import open_published
 from qa.engine import AnswerConfig, Engine
 from qa.live import LiveEngine
+from service.server import uvicorn_config
 from service.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -100,13 +101,14 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A real uvicorn server on 127.0.0.1 running an app in a background thread."""
+    """A real uvicorn server on 127.0.0.1 running an app in a background thread, configured
+    as ``qa serve`` configures it (timeouts included)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, settings: Settings | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn_config(app, settings or Settings(), host="127.0.0.1", port=self.port,
+                                log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -139,7 +141,7 @@ def serve(index_dir: Path, embedder: Embedder, **settings) -> LiveServer:
 
     cfg = Settings(index_dir=index_dir, **settings)
     live = LiveEngine(index_dir, lambda: embedder, cfg.answer_config())
-    return LiveServer(create_app(cfg, live))
+    return LiveServer(create_app(cfg, live), cfg)
 
 
 @pytest.fixture
