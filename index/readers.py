@@ -144,16 +144,17 @@ def parse_txt(raw: str, article_id: str) -> Article:
 
 
 def _from_markdown(raw: str, source: SourceFile) -> Article:
-    lines = _normalise_lines(raw)
-    meta: dict[str, str] = {}
-    if lines and lines[0].strip() == "---":
-        end = next((j for j in range(1, len(lines)) if lines[j].strip() == "---"), None)
-        if end is not None:
-            for line in lines[1:end]:
-                key, _, value = line.partition(":")
-                meta[key.strip().lower()] = value.strip().strip("\"'")
-            lines = lines[end + 1 :]
-    paragraphs = _paragraphs(lines)
+    import frontmatter  # a YAML front matter parser, not a hand-written one
+    import yaml
+
+    try:
+        post = frontmatter.loads(raw)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise UnreadableFile(source.path, f"malformed front matter: {exc}") from exc
+    # YAML gives dates as dates and numbers as numbers: every field is text here.
+    meta = {str(k).lower(): (v.isoformat() if hasattr(v, "isoformat") else str(v))
+            for k, v in post.metadata.items() if v is not None}
+    paragraphs = _paragraphs(_normalise_lines(post.content))
     title = meta.get("title", "")
     if not title and paragraphs and paragraphs[0].startswith("#"):
         title = paragraphs.pop(0).lstrip("#").strip()

@@ -25,6 +25,22 @@ def test_markdown_front_matter_and_heading(tmp_path):
     assert article.text == "Ignored heading\n\nThe body text."
 
 
+def test_markdown_front_matter_is_yaml(tmp_path):
+    path = tmp_path / "yaml.md"
+    path.write_text('---\ntitle: "Budget: the vote, explained"\ndate: 2023-05-06T09:30:00\n'
+                    "id: 42\n---\nBody.\n")
+    article = _read(path)[0]
+    assert (article.title, article.published, article.id) == (
+        "Budget: the vote, explained", "2023-05-06", "42")
+
+
+def test_malformed_front_matter_is_a_clear_unreadable_file(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("---\ntitle: [unclosed\n---\nBody.\n")
+    with pytest.raises(UnreadableFile, match="malformed front matter"):
+        _read(path)
+
+
 def test_markdown_heading_is_title(tmp_path):
     path = tmp_path / "b.md"
     path.write_text("# The Heading\n\nBody one.\n\n## Sub\n\nBody two.")
