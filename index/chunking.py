@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from index.records import Article, Chunk, Span
 
 # Words that end in a full stop without ending a sentence ("Aug. 15", "Dr. Smith").
@@ -17,10 +15,12 @@ _ABBREVIATIONS = frozenset(
 )
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)|\n+")
+# Abbreviations that end a sentence unless a number follows ("Red No. 3", "Vol. 2").
+_BEFORE_NUMBER = frozenset("no nos vol vols art ch pp op".split())
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 # Recorded in manifests: change it whenever split_sentences would cut text differently,
 # so an incremental build never reuses sentence vectors for other spans.
-SENTENCE_SPLITTER = "rules-1"
+SENTENCE_SPLITTER = "rules-2"
 # The text embedded for a chunk (its title gives a chunk the story's subject).
 CHUNK_TEMPLATE = "{title}\n{text}"
 
@@ -52,6 +52,8 @@ def _ends_sentence(text: str, punct_start: int, punct_end: int) -> bool:
     if word is None:
         return True
     token = word.group(1).lower()
+    if token in _BEFORE_NUMBER and following[:1].isdigit():
+        return False
     return not (token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()))
 
 
@@ -77,6 +79,10 @@ class Chunker:
 
     def __init__(self, config: ChunkerConfig | None = None) -> None:
         self.config = config or ChunkerConfig()
+        # Imported here: langchain takes half a second to import, and most
+        # commands (ask, status, serve) never chunk anything.
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
         self._splitter = RecursiveCharacterTextSplitter(
             chunk_size=self.config.chunk_size,
             chunk_overlap=self.config.chunk_overlap,

@@ -45,6 +45,14 @@ def test_sentences_respect_abbreviations_and_initials():
                    "She said “Hello!”", "Then they left.", "A new paragraph?", "Yes."]
 
 
+def test_a_number_after_no_or_vol_keeps_the_sentence_whole():
+    text = ("The FDA banned Red No. 3 in Vol. 2 of the rules. Is it safe? "
+            "The answer is no. It is not.")
+    got = [text[s.start : s.end] for s in split_sentences(text)]
+    assert got == ["The FDA banned Red No. 3 in Vol. 2 of the rules.", "Is it safe?",
+                   "The answer is no.", "It is not."]
+
+
 def test_sentences_within_a_range_use_absolute_offsets():
     text = "One. Two. Three."
     spans = split_sentences(text, 5, len(text))
