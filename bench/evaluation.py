@@ -14,7 +14,7 @@ import string
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,6 @@ class Scores:
     abstention_rate: float = 0.0
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def normalise(text: str) -> str:

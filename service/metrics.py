@@ -17,6 +17,7 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.deps import SettingsDep, _bearer, require_admin
+from service.middleware import HttpMiddleware
 from service.responses import ADMIN_ERRORS
 
 
@@ -37,18 +38,15 @@ class Metrics:
         self.latency.labels(route).observe(seconds)
 
 
-class MeasureRequests:
+class MeasureRequests(HttpMiddleware):
     """Counts every response by route template and status, errors included: it sits
     outside the handler that turns an unexpected exception into a 500."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         began = time.perf_counter()
         status = 500  # if nothing is ever sent, the client saw a failure
 

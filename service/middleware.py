@@ -17,17 +17,28 @@ from service.errors import error_response
 log = logging.getLogger("qa.api")
 
 
-class CatchAll:
-    """Answers an unexpected exception with a JSON 500 and logs one line (no traceback
-    per request, no dropped connection)."""
+class HttpMiddleware:
+    """Pure ASGI middleware that handles HTTP requests and passes anything else through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "http":
+            await self.handle(scope, receive, send)
+        else:
             await self.app(scope, receive, send)
-            return
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request (subclasses wrap ``self.app``)."""
+        await self.app(scope, receive, send)
+
+
+class CatchAll(HttpMiddleware):
+    """Answers an unexpected exception with a JSON 500 and logs one line (no traceback
+    per request, no dropped connection)."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracking_send(message: Message) -> None:
@@ -45,17 +56,10 @@ class CatchAll:
                                                                             send)
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """``X-Content-Type-Options: nosniff`` on every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
@@ -67,7 +71,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class BodyTimeout:
+class BodyTimeout(HttpMiddleware):
     """A request body whose next part takes longer than ``seconds`` gets a 408.
 
     Only while the body is incomplete: afterwards ``receive`` waits for a disconnect,
@@ -75,13 +79,10 @@ class BodyTimeout:
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
+        super().__init__(app)
         self.seconds = seconds
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         complete = False
 
         async def timed_receive() -> Message:
@@ -99,7 +100,7 @@ class BodyTimeout:
         await self.app(scope, timed_receive, send)
 
 
-class DeclaredLengthLimit:
+class DeclaredLengthLimit(HttpMiddleware):
     """A body declared larger than the limit is refused before it is read (JSON 413).
 
     Bodies without a length (chunked) are counted as they arrive by Starlette's
@@ -107,16 +108,15 @@ class DeclaredLengthLimit:
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers", [])).get(b"content-length", b"")
-            if length and (not length.isdigit() or int(length) > self.max_bytes):
-                response = error_response(
-                    413, f"the request body is larger than {self.max_bytes} bytes",
-                    "request_too_large")
-                await response(scope, receive, send)
-                return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if length and (not length.isdigit() or int(length) > self.max_bytes):
+            response = error_response(
+                413, f"the request body is larger than {self.max_bytes} bytes",
+                "request_too_large")
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
