@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint bench clean browser
+.PHONY: install run test test-fast lint bench clean browser
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ browser: ## Debian's Chromium for the widget tests (skipped loudly when unavaila
 test: install browser ## install, then run every test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+test-fast: install ## the quick loop: no real model, no browser
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -n 2 -m "not model and not browser"
 
 lint: install
 	$(BIN)/ruff check .

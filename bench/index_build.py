@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench.synthetic import articles
 from index.builder import Builder, read_sources
-from index.chunking import Chunker, split_sentences
+from index.chunking import CHUNK_TEMPLATE, Chunker, split_sentences
 from index.embedder import load_embedder, resolve_model
 
 RESULTS = Path(__file__).parent / "results"
@@ -46,7 +46,8 @@ def main() -> None:
         chunker = Chunker()
         texts = []
         for article in corpus:
-            texts += [f"{article.title}\n{c.text}" for c in chunker.chunk(article)]
+            texts += [CHUNK_TEMPLATE.format(title=article.title, text=c.text)
+                      for c in chunker.chunk(article)]
             texts += [article.text[s.start : s.end] for s in split_sentences(article.text)]
 
         # The baseline is the model's own encode over the whole list (it sorts by length

@@ -27,11 +27,25 @@ class SlowHashingEmbedder(HashingEmbedder):
         return super().embed_batch(texts)
 
 
+class Announce:
+    """Progress that says "started" once the build holds the lock (not before: a test
+    that waits for it must find the lock taken)."""
+
+    def locked(self) -> None:
+        print("started", flush=True)
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+
 def main() -> None:
     index_dir, source, pause = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     embedder = SlowHashingEmbedder(pause)
-    print("started", flush=True)
-    report = Builder(index_dir, lambda: embedder, embedder.name).build([source], full=True)
+    report = Builder(index_dir, lambda: embedder, embedder.name).build(
+        [source], full=True, progress=Announce())
     print(report.summary(), flush=True)
 
 

@@ -144,12 +144,27 @@ def serve(index_dir: Path, embedder: Embedder, **settings) -> LiveServer:
     return LiveServer(create_app(cfg, live), cfg)
 
 
+def _hashing_server(folder: Path, embedder: Embedder) -> LiveServer:
+    corpus = write_stories(folder / "corpus")
+    for seed in SEEDS.iterdir():
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    build(folder / "index", embedder, corpus)
+    return serve(folder / "index", embedder, min_confidence=0.25, reload_interval=0.2,
+                 admin_key=ADMIN_KEY)
+
+
+@pytest.fixture(scope="module")
+def hashing_server(tmp_path_factory, hashing: Embedder) -> Iterator[LiveServer]:
+    """A live server over the seed plus stories, answering with the hashing embedder;
+    shared by a module's tests, which must not change it."""
+    with _hashing_server(tmp_path_factory.mktemp("served"), hashing) as server:
+        server.wait_ready()
+        yield server
+
+
 @pytest.fixture
-def hashing_server(tmp_path: Path, corpus_dir: Path, hashing: Embedder) -> Iterator[LiveServer]:
-    """A live server over the seed plus stories, answering with the hashing embedder."""
-    index_dir = tmp_path / "index"
-    build(index_dir, hashing, corpus_dir)
-    with serve(index_dir, hashing, min_confidence=0.25, reload_interval=0.2,
-               admin_key=ADMIN_KEY) as server:
+def fresh_server(tmp_path: Path, hashing: Embedder) -> Iterator[LiveServer]:
+    """The same, for one test alone (its counters start at zero)."""
+    with _hashing_server(tmp_path, hashing) as server:
         server.wait_ready()
         yield server

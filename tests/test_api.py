@@ -108,10 +108,10 @@ def test_no_index_means_not_ready_not_a_crash(tmp_path, hashing):
         assert_error(httpx.get(server.url + "/api/articles/x"), 503, "not ready")
 
 
-def test_metrics_count_requests_by_route(hashing_server):
-    chat(hashing_server, user("How many council seats did the Green Party win?"))
-    httpx.get(hashing_server.url + "/api/articles/nope")
-    text = httpx.get(hashing_server.url + "/metrics", headers=ADMIN).text
+def test_metrics_count_requests_by_route(fresh_server):
+    chat(fresh_server, user("How many council seats did the Green Party win?"))
+    httpx.get(fresh_server.url + "/api/articles/nope")
+    text = httpx.get(fresh_server.url + "/metrics", headers=ADMIN).text
     assert 'qa_http_requests_total{route="/api/chat",status="200"} 1.0' in text
     assert 'route="/api/articles/{article_id:path}",status="404"' in text
     assert "qa_http_request_seconds_bucket" in text

@@ -79,8 +79,7 @@ def test_a_second_concurrent_build_fails_clearly(tmp_path, hashing):
     source = write_stories(tmp_path / "src", _many_stories(40))
     index_dir = tmp_path / "ix"
     first = _start_build(index_dir, source, pause=0.05)
-    assert first.stdout.readline().strip() == "started"
-    time.sleep(0.3)
+    assert first.stdout.readline().strip() == "started"  # printed once the lock is held
     env = {**os.environ, "QA_MODEL": "hashing-256", "QA_INDEX_DIR": str(index_dir)}
     second = subprocess.run([str(Path(sys.executable).parent / "qa"), "index", "build",
                              str(source)], capture_output=True, text=True, env=env, cwd=ROOT)
@@ -117,7 +116,10 @@ def test_hot_swap_under_concurrent_requests_has_no_errors(tmp_path, hashing):
         for round_ in range(4):
             write_stories(source, [dict(s, text=s["text"] + f" Round {round_}.") for s in STORIES])
             build(index_dir, hashing, source)
-            time.sleep(0.3)
+            current = IndexDir(index_dir).current_id()
+            deadline = time.monotonic() + 5
+            while current not in versions and time.monotonic() < deadline:
+                time.sleep(0.02)  # until a request has been answered by the new build
         latest = IndexDir(index_dir).current_id()
         deadline = time.monotonic() + 5
         while latest not in versions and time.monotonic() < deadline:
