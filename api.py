@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
-from index.embedder import load_embedder
 from qa.live import LiveEngine, Watcher
 from service import admin, docs, errors, metrics, native, openai_api, widget
 from service.middleware import BodyTimeout, CatchAll, DeclaredLengthLimit, SecurityHeaders
@@ -24,7 +23,8 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     configure_process()
     settings = settings or Settings()
     if live is None:
-        live = LiveEngine(settings.index_dir, lambda: load_embedder(settings.model),
+        # One ONNX thread per request: concurrent requests use the other cores.
+        live = LiveEngine(settings.index_dir, settings.embedder_spec(threads=1).load,
                           settings.answer_config())
 
     @asynccontextmanager

@@ -152,7 +152,7 @@ def build_index(workdir: Path, articles: list[dict], embedder: Embedder,
     (source / "articles.jsonl").write_text(
         "\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
     index_dir = workdir / "index"
-    report = Builder(index_dir, lambda: embedder, embedder.name, chunker).build([source],
+    report = Builder.with_embedder(index_dir, embedder, chunker).build([source],
                                                                                  full=True)
     return index_dir, report.seconds
 
@@ -174,7 +174,7 @@ def evaluate_squad(path: Path, embedder: Embedder, config: AnswerConfig,
         false_answer_rate = None
         if negatives:
             neg_dir = Path(tmp) / "negatives"
-            Builder(neg_dir, lambda: embedder, embedder.name, chunker).build(list(negatives),
+            Builder.with_embedder(neg_dir, embedder, chunker).build(list(negatives),
                                                                              full=True)
             neg_engine = Engine(open_published(neg_dir), embedder, config)
             grounded = sum(neg_engine.answer([Message("user", q.text)]).grounded for q in chosen)

@@ -59,7 +59,7 @@ def main() -> None:
                      show_progress_bar=False)
         encode = time.perf_counter() - began
 
-        builder = Builder(Path(tmp) / "index", lambda: embedder, embedder.name)
+        builder = Builder.with_embedder(Path(tmp) / "index", embedder)
         full = builder.build([source], full=True)
         items[len(items) // 2]["text"] += "\n\nA correction was appended to this brief."
         _write(source, items)

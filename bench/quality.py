@@ -15,7 +15,6 @@ from pathlib import Path
 
 from bench.baselines import recipe_chunks, run_bm25, run_recipe
 from bench.evaluation import Scores, evaluate_squad, load_squad, sample
-from index.embedder import load_embedder
 from service.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
@@ -31,7 +30,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     settings = Settings()
-    embedder = load_embedder(settings.model)
+    embedder = settings.embedder_spec().load()
     articles, questions = load_squad(args.squad)
     chosen = sample(questions, args.sample, args.seed)
 

@@ -18,9 +18,7 @@ import json
 import os
 import platform
 import re
-import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.served import QA, ask, served, summary, timings
 from bench.synthetic import articles
 
 RESULTS = Path(__file__).parent / "results"
@@ -52,32 +51,12 @@ def _follow_up(texts: list[str]) -> dict:
                          {"role": "user", "content": "And what did they say?"}]}
 
 
-def _ask(client: httpx.Client, url: str, body: dict) -> float:
-    began = time.perf_counter()
-    response = client.post(url + "/api/chat", json=body, timeout=60)
-    response.raise_for_status()
-    return (time.perf_counter() - began) * 1000
-
-
-def _timings(url: str, body: dict, n: int) -> list[float]:
-    with httpx.Client() as client:
-        _ask(client, url, body)  # warm
-        return [_ask(client, url, body) for _ in range(n)]
-
-
-def _summary(ms: list[float]) -> dict:
-    ordered = sorted(ms)
-    return {"p50": round(statistics.median(ordered), 1),
-            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1), "n": len(ordered)}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
     parser.add_argument("--n", type=int, default=60, help="timed requests per measurement")
     args = parser.parse_args()
-    qa = str(Path(sys.executable).parent / "qa")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_MODEL": args.model, "QA_RELOAD_INTERVAL": "0"}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -86,51 +65,35 @@ def main() -> None:
         source.write_text("\n".join(json.dumps(a) for a in items) + "\n")
         texts = [a["text"] for a in items]
         index_dir = Path(tmp) / "ix"
-        subprocess.run([qa, "index", "build", str(source), "--index-dir", str(index_dir)],
+        subprocess.run([QA, "index", "build", str(source), "--index-dir", str(index_dir)],
                        env=env, check=True, capture_output=True)
-        port = 8765
-        server = subprocess.Popen([qa, "serve", "--index-dir", str(index_dir), "--port",
-                                   str(port)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(url + "/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
+        with served(index_dir, env) as (url, _):
             normal = {"messages": [{"role": "user", "content": NORMAL}]}
             long_q = {"messages": [{"role": "user", "content": _worst_question(texts)}]}
             follow = _follow_up(texts)
             results = {
-                "normal alone": _summary(_timings(url, normal, args.n)),
-                "2,000-character question alone": _summary(_timings(url, long_q, args.n // 2)),
+                "normal alone": summary(timings(url, normal, args.n)),
+                "2,000-character question alone": summary(timings(url, long_q, args.n // 2)),
                 "follow-up after two longest turns alone":
-                    _summary(_timings(url, follow, args.n // 2)),
+                    summary(timings(url, follow, args.n // 2)),
             }
             stop = threading.Event()
 
             def hammer(body: dict) -> None:
                 with httpx.Client() as client:
                     while not stop.is_set():
-                        _ask(client, url, body)
+                        ask(client, url, body)
 
             workers = [threading.Thread(target=hammer, args=(b,))
                        for b in (long_q, follow, long_q, follow)]
             for w in workers:
                 w.start()
             time.sleep(1)
-            results["normal with 4 worst-case clients"] = _summary(
-                _timings(url, normal, args.n))
+            results["normal with 4 worst-case clients"] = summary(
+                timings(url, normal, args.n))
             stop.set()
             for w in workers:
                 w.join()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     base = results["normal alone"]["p50"]
     ratios = {

@@ -24,14 +24,16 @@ from index.chunking import (
     ChunkerConfig,
     split_sentences,
 )
-from index.embedder import Embedder, embedder_backend
-from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.embedder import Embedder
+from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.reader import IndexReader
 from index.readers import UnreadableFile, discover, read_file
 from index.records import Article
 from index.store import FTS_TOKENIZER, StoreWriter
 from index.terms import terms
+from index.vector_index import VectorIndexSpec, choose
+from index.vector_index import build as build_vector_index
 
 
 class BuildFailed(Exception):
@@ -63,6 +65,7 @@ class BuildReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     embedded_texts: int = 0
     reused_texts: int = 0
+    repeated_texts: int = 0  # texts identical to one embedded in this build: not re-embedded
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     note: str = ""  # why an incremental build ran as a full one, if it did
@@ -86,7 +89,8 @@ class BuildReport:
             return f"index unchanged ({counts}); no model work done"
         note = f" ({self.note})" if self.note else ""
         return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts "
-                f"({self.texts_per_second:.0f} texts/s), reused {self.reused_texts}; "
+                f"({self.texts_per_second:.0f} texts/s), shared {self.repeated_texts} repeats, "
+                f"reused {self.reused_texts}; "
                 f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
 
 
@@ -124,21 +128,35 @@ class Builder:
         index_dir: Path,
         embedder_factory: Callable[[], Embedder],
         model_name: str,
+        backend: str,
         chunker: ChunkerConfig | None = None,
         keep_builds: int = 3,
-        backend: str | None = None,
+        vector_index: str = "auto",
     ) -> None:
+        """``embedder_factory`` is called only when something must be embedded;
+        ``model_name`` and ``backend`` are what its vectors will be recorded as;
+        ``vector_index`` is ``auto`` (exact below a size, IVF above), ``flat`` or ``ivf``."""
         self.dir = IndexDir(index_dir)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
         self.chunker_config = chunker or ChunkerConfig()
         self.chunker = Chunker(self.chunker_config)
         self.keep_builds = keep_builds
+        self.vector_index = vector_index
+        choose(0, vector_index)  # an unknown kind fails here, before any work
         self.recipe = Recipe(
-            model=model_name, embedder_backend=backend or embedder_backend(model_name),
+            model=model_name, embedder_backend=backend,
             chunk_size=self.chunker_config.chunk_size,
             chunk_overlap=self.chunker_config.chunk_overlap, chunk_template=CHUNK_TEMPLATE,
             sentence_splitter=SENTENCE_SPLITTER, fts_tokenizer=FTS_TOKENIZER)
+
+    @classmethod
+    def with_embedder(cls, index_dir: Path, embedder: Embedder,
+                      chunker: ChunkerConfig | None = None, keep_builds: int = 3,
+                      vector_index: str = "auto") -> Builder:
+        """A builder for an embedder that is already loaded."""
+        return cls(index_dir, lambda: embedder, embedder.name, embedder.backend, chunker,
+                   keep_builds, vector_index)
 
     @property
     def embedder(self) -> Embedder:
@@ -224,16 +242,19 @@ class Builder:
                            [article.text[s.start : s.end] for s in spans])
         chunk_vectors, sentence_vectors = plan.vectors(self, progress)
         writer.finish(plan.document_frequencies)
-        _write_vectors(tmp, chunk_vectors, sentence_vectors)
+        spec = choose(len(chunk_vectors), self.vector_index)
+        _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)
         Manifest(
             build_id=build_id, recipe=self.recipe, dimension=chunk_vectors.shape[1],
             articles=len(articles), chunks=len(chunk_vectors), sentences=len(sentence_vectors),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            vector_index=spec.to_dict(),
         ).write(tmp / MANIFEST)
         IndexReader(tmp).close()  # refuse to publish a build that would not open
         self.dir.publish(build_id, tmp)
         report.build_id = build_id
         report.embedded_texts, report.reused_texts = plan.embedded, plan.reused
+        report.repeated_texts = plan.repeated
         report.embed_seconds = plan.embed_seconds
         report.pruned = self.dir.prune(self.keep_builds)
         return report
@@ -247,7 +268,7 @@ class _Plan:
         self.chunk_parts: list[np.ndarray | list[str]] = []
         self.sentence_parts: list[np.ndarray | list[str]] = []
         self.df: Counter[str] = Counter()
-        self.embedded = self.reused = 0
+        self.embedded = self.reused = self.repeated = 0
         self.embed_seconds = 0.0
 
     @property
@@ -266,8 +287,8 @@ class _Plan:
         sentence_rows = reader.store.sentence_rows_of(article_rowid)
         if len(chunk_rows) != n_chunks or len(sentence_rows) != n_sentences:
             return False
-        self.chunk_parts.append(np.vstack([reader.vectors.reconstruct(r) for r in chunk_rows])
-                                if chunk_rows else [])
+        self.chunk_parts.append(np.asarray(reader.chunk_vectors[chunk_rows]) if chunk_rows
+                                else [])
         self.sentence_parts.append(np.asarray(reader.sentence_vectors[sentence_rows]))
         self.reused += n_chunks + n_sentences
         return True
@@ -281,14 +302,21 @@ class _Plan:
         """Embed every pending text in one pass, then assemble both matrices in row order."""
         pending = [t for part in self.chunk_parts + self.sentence_parts
                    if isinstance(part, list) for t in part]
+        # Each distinct text is embedded once: news archives repeat sentences and whole
+        # chunks (wire copies, site boilerplate), and a text's vector depends on it alone.
+        distinct = list(dict.fromkeys(pending))
         if progress:
-            progress.start(len(pending))
+            progress.start(len(distinct))
         if pending:
             embedder = builder.embedder
             began = time.perf_counter()
-            fresh = embedder.embed(pending, progress.advance if progress else None)
+            unique = embedder.embed(distinct, progress.advance if progress else None)
             self.embed_seconds = time.perf_counter() - began
+            row_of = {text: row for row, text in enumerate(distinct)}
+            fresh = unique[[row_of[text] for text in pending]]
             dimension = embedder.dimension
+            self.embedded = len(distinct)
+            self.repeated = len(pending) - len(distinct)
         else:
             fresh = np.zeros((0, 0), dtype=np.float32)
             dimension = next(p.shape[1] for p in self.chunk_parts if isinstance(p, np.ndarray))
@@ -311,10 +339,12 @@ class _Plan:
         return assemble(self.chunk_parts), assemble(self.sentence_parts)
 
 
-def _write_vectors(tmp: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-    index = faiss.IndexFlatIP(chunk_vectors.shape[1])
-    if len(chunk_vectors):
-        index.add(chunk_vectors)
-    faiss.write_index(index, str(tmp / VECTORS))
-    # float16 halves the disk and memory of the largest array; cosine ranks are unaffected.
+def _write_vectors(tmp: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+                   spec: VectorIndexSpec) -> None:
+    # float16 halves the disk and memory of the largest arrays; cosine ranks are unaffected.
+    chunk_vectors = chunk_vectors.astype(np.float16)
+    np.save(tmp / CHUNK_VECTORS, chunk_vectors)
     np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
+    # FAISS gets the float16-rounded vectors too, so its scores equal the stored ones.
+    faiss.write_index(build_vector_index(chunk_vectors.astype(np.float32), spec),
+                      str(tmp / VECTORS))

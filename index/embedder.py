@@ -6,6 +6,8 @@ import hashlib
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +46,8 @@ class Embedder(ABC):
         return self.embed_batch([text])[0]
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
@@ -69,13 +72,13 @@ class HashingEmbedder(Embedder):
                 digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
                 value = int.from_bytes(digest, "little")
                 out[row, value % self.dimension] += 1.0 if (value >> 32) & 1 else -1.0
-        return _normalise(out)
+        return normalise(out)
 
 
 class SentenceTransformerEmbedder(Embedder):
     """A sentence-transformers model, loaded from a local path or name (never downloaded)."""
 
-    backend = "sentence-transformers"
+    backend = "torch"
 
     def __init__(self, model: str, name: str | None = None, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer  # heavy: import on use
@@ -119,22 +122,56 @@ def _hashing_dimension(model: str) -> int | None:
     return int(dim) if dim else 256
 
 
-def embedder_name(model: str) -> str:
-    """The name an embedder for this setting records in manifests, without loading it."""
-    dim = _hashing_dimension(model)
-    return f"hashing-{dim}" if dim is not None else resolve_model(model)[1]
+# QA_EMBEDDER: what computes the vectors of a real model. ONNX Runtime fp32 is the
+# default: the torch model's vectors (cosine 1.0000), cheaper per text and to start.
+# int8 is faster still, but its dynamic quantisation scales activations per batch, so a
+# text's vector depends slightly on its batch-mates (cosine ~0.99 alone vs batched).
+BACKENDS = ("onnx-fp32", "onnx-int8", "torch")
+DEFAULT_BACKEND = "onnx-fp32"
 
 
-def embedder_backend(model: str) -> str:
-    """The backend an embedder for this setting (or recorded name) uses, without loading it."""
-    return (HashingEmbedder if _hashing_dimension(model) is not None
-            else SentenceTransformerEmbedder).backend
+def default_cache_dir() -> Path:
+    """Where ONNX exports are kept unless configured (``QA_MODEL_CACHE``)."""
+    return Path.home() / ".cache" / "grounded-qa"
 
 
-def load_embedder(model: str) -> Embedder:
-    """Load the embedder a setting names: ``hashing[-DIM]`` or a sentence-transformers model."""
-    dim = _hashing_dimension(model)
-    if dim is not None:
-        return HashingEmbedder(dim)
-    path, name = resolve_model(model)
-    return SentenceTransformerEmbedder(path, name=name)
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """Everything that decides which embedder a setting loads, without loading it."""
+
+    model: str = DEFAULT_MODEL
+    backend: str = DEFAULT_BACKEND
+    cache_dir: Path | None = None  # where ONNX exports are kept
+    threads: int = 0  # ONNX Runtime threads per call; 0: every core
+
+    @property
+    def name(self) -> str:
+        """The model name recorded in manifests."""
+        dim = _hashing_dimension(self.model)
+        return f"hashing-{dim}" if dim is not None else resolve_model(self.model)[1]
+
+    @property
+    def backend_name(self) -> str:
+        """The backend recorded in manifests (a hashing model has its own)."""
+        return HashingEmbedder.backend if _hashing_dimension(self.model) is not None \
+            else self.backend
+
+    def load(self) -> Embedder:
+        """Load the embedder (an ONNX export is made on first use)."""
+        dim = _hashing_dimension(self.model)
+        if dim is not None:
+            return HashingEmbedder(dim)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown embedder backend {self.backend!r}; "
+                             f"one of {', '.join(BACKENDS)}")
+        path, name = resolve_model(self.model)
+        if self.backend == "torch":
+            return SentenceTransformerEmbedder(path, name=name)
+        from index.onnx_embedder import OnnxEmbedder  # onnxruntime: import on use
+
+        return OnnxEmbedder(path, name, self.backend, self.cache_dir, self.threads)
+
+
+def load_embedder(model: str, backend: str = DEFAULT_BACKEND) -> Embedder:
+    """Load the embedder a model setting names with the default cache and threads."""
+    return EmbedderSpec(model, backend).load()

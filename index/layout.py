@@ -26,6 +26,7 @@ MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
 SENTENCE_VECTORS = "sentences.npy"
+CHUNK_VECTORS = "chunks.npy"
 _TMP = ".tmp-"
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: chunks.npy, the vector index kind
 
 
 class IndexError_(Exception):
@@ -55,6 +55,8 @@ class Manifest:
     chunks: int
     sentences: int
     created_at: str
+    # The FAISS index: its factory string and search parameters (see index/vector_index).
+    vector_index: dict = field(default_factory=lambda: {"factory": "Flat", "nprobe": 0})
     format_version: int = FORMAT_VERSION
 
     @property
@@ -86,4 +88,4 @@ def _older(data: dict) -> Manifest:
     recipe = Recipe(data.get("model", "?"), "?", 0, 0, "?", "?", "?")
     return Manifest(data.get("build_id", "?"), recipe, data.get("dimension", 0),
                     data.get("articles", 0), data.get("chunks", 0), data.get("sentences", 0),
-                    data.get("created_at", ""), data.get("format_version", 0))
+                    data.get("created_at", ""), format_version=data.get("format_version", 0))

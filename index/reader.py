@@ -10,9 +10,10 @@ import faiss
 import numpy as np
 
 from index.embedder import Embedder
-from index.layout import MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
 from index.store import StoreReader
+from index.vector_index import VectorIndexSpec, apply
 
 
 @dataclass
@@ -38,6 +39,10 @@ class IndexReader:
         _check_manifest(self.manifest, expect or Expectation())
         try:
             self.vectors = faiss.read_index(str(self.path / VECTORS))
+            self.vector_index = VectorIndexSpec(**self.manifest.vector_index)
+            apply(self.vectors, self.vector_index)
+            # Memory-mapped: only the rows a query touches are read.
+            self.chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r")
             self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
         except (RuntimeError, OSError, ValueError) as exc:
             raise IndexCorrupt(f"build {self.path.name} has unreadable vectors "
@@ -61,10 +66,12 @@ class IndexReader:
         problems = []
         if counts["articles"] != m.articles:
             problems.append(f"{counts['articles']} articles in SQLite, {m.articles} in manifest")
-        if not (counts["chunks"] == counts["chunks_fts"] == self.vectors.ntotal == m.chunks):
+        if not (counts["chunks"] == counts["chunks_fts"] == self.vectors.ntotal
+                == len(self.chunk_vectors) == m.chunks):
             problems.append(
                 f"chunks: {counts['chunks']} in SQLite, {counts['chunks_fts']} in FTS, "
-                f"{self.vectors.ntotal} in FAISS, {m.chunks} in manifest"
+                f"{self.vectors.ntotal} in FAISS, {len(self.chunk_vectors)} vectors, "
+                f"{m.chunks} in manifest"
             )
         if not (counts["sentences"] == len(self.sentence_vectors) == m.sentences):
             problems.append(
@@ -98,6 +105,7 @@ class IndexReader:
         so a deleted build's files are not held open."""
         self.store.close()
         self.vectors = None
+        self.chunk_vectors = None
         self.sentence_vectors = None
 
 

@@ -1,13 +1,18 @@
 """Read article files of every supported format into :class:`Article` records.
 
 Supported: ``.txt`` (metadata lines, then title and body), ``.md``, ``.html``/``.htm``,
-``.json`` (an object or a list of objects) and ``.jsonl``. The raw files are only read.
+``.json`` (an object or a list of objects) and ``.jsonl``, the last two also gzipped
+(``.json.gz``, ``.jsonl.gz``, read as a stream, never unpacked to disk). The raw files are
+only read.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +20,8 @@ from pathlib import Path
 from index.cleaning import clean_paragraphs, drop_head_appeals
 from index.records import Article
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl")
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".json.gz",
+            ".jsonl.gz")
 _META_KEYS = {"date": "published", "published": "published", "url": "url", "source": "source",
               "title": "title", "id": "id"}
 _META_LINE = re.compile(r"^\s*(\w+)\s*:?\s+(\S+)(.*)$")
@@ -48,7 +54,7 @@ def discover(sources: Iterable[Path]) -> list[SourceFile]:
     for source in sources:
         if source.is_dir():
             for path in sorted(source.rglob("*")):
-                if path.is_file() and path.suffix.lower() in SUFFIXES and not _hidden(path, source):
+                if path.is_file() and _suffix(path) in SUFFIXES and not _hidden(path, source):
                     found.append(SourceFile(path, _key(path.relative_to(source))))
         elif source.is_file():
             found.append(SourceFile(source, _key(Path(source.name))))
@@ -61,32 +67,50 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def _suffix(path: Path) -> str:
+    """The format suffix, ``.gz`` included with the one before it."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return "".join(path.suffixes[-2:]).lower()
+    return path.suffix.lower()
+
+
 def _key(relative: Path) -> str:
-    return "--".join(relative.with_suffix("").parts)
+    stem = relative.name[: len(relative.name) - len(_suffix(relative))]
+    return "--".join((*relative.parts[:-1], stem))
 
 
 def read_file(source: SourceFile) -> list[Article]:
     """Read one file into articles. Raises :class:`UnreadableFile` with the reason."""
-    path = source.path
     try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(path, f"cannot read: {exc}") from exc
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        articles = list(_from_jsonl(raw, source))
-    elif suffix == ".json":
-        articles = list(_from_json(raw, source))
-    elif suffix in (".html", ".htm"):
-        articles = [_from_html(raw, source)]
-    elif suffix in (".md", ".markdown"):
-        articles = [_from_markdown(raw, source)]
-    else:
-        articles = [parse_txt(raw, source.key)]
+        articles = _parse(source)
+    except (OSError, UnicodeDecodeError, EOFError, zlib.error) as exc:
+        # A corrupt gzip stream is an OSError (BadGzipFile); a truncated one an EOFError.
+        raise UnreadableFile(source.path, f"cannot read: {exc}") from exc
     articles = [a for a in articles if a.text.strip()]
     if not articles:
-        raise UnreadableFile(path, "no article text found")
+        raise UnreadableFile(source.path, "no article text found")
     return articles
+
+
+def _parse(source: SourceFile) -> list[Article]:
+    path, suffix = source.path, _suffix(source.path)
+    if suffix == ".jsonl.gz":  # line by line from the stream: the file is never unpacked
+        with gzip.open(path, "rt", encoding="utf-8-sig") as lines:
+            return list(_from_jsonl(lines, source))
+    if suffix == ".json.gz":
+        with gzip.open(path, "rt", encoding="utf-8-sig") as stream:
+            return list(_from_json(stream.read(), source))
+    raw = path.read_text(encoding="utf-8-sig")
+    if suffix == ".jsonl":
+        return list(_from_jsonl(io.StringIO(raw), source))
+    if suffix == ".json":
+        return list(_from_json(raw, source))
+    if suffix in (".html", ".htm"):
+        return [_from_html(raw, source)]
+    if suffix in (".md", ".markdown"):
+        return [_from_markdown(raw, source)]
+    return [parse_txt(raw, source.key)]
 
 
 def _normalise_lines(raw: str) -> list[str]:
@@ -206,8 +230,8 @@ def _from_json(raw: str, source: SourceFile) -> Iterator[Article]:
         yield _from_object(item, source, n if len(items) > 1 else None)
 
 
-def _from_jsonl(raw: str, source: SourceFile) -> Iterator[Article]:
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+def _from_jsonl(lines: Iterable[str], source: SourceFile) -> Iterator[Article]:
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

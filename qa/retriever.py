@@ -66,8 +66,11 @@ class Retriever:
         n = min(cfg.candidates, self.index.vectors.ntotal)
         dense: dict[int, float] = {}
         if n:
-            scores, ids = self.index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
-            dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
+            _, ids = self.index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
+            found = [int(i) for i in ids[0] if i >= 0]
+            # Exact cosines from the stored vectors: an approximate index only proposes.
+            exact = np.asarray(self.index.chunk_vectors[sorted(found)], dtype=np.float32) @ vector
+            dense = dict(zip(sorted(found), exact.tolist(), strict=True))
         match = fts_query(text, self.index.store.document_frequencies)
         lexical = dict(self.index.store.lexical_search(match, cfg.candidates)) if match else {}
         fused: dict[int, float] = {}
@@ -81,7 +84,7 @@ class Retriever:
                 for r in best]
 
     def _dense(self, dense: dict[int, float], rowid: int, vector: np.ndarray) -> float:
-        # A lexical-only hit still gets its true cosine: the flat index holds every vector.
+        # A lexical-only hit still gets its true cosine from the stored vectors.
         if rowid in dense:
             return dense[rowid]
-        return float(self.index.vectors.reconstruct(rowid) @ vector)
+        return float(np.asarray(self.index.chunk_vectors[rowid], dtype=np.float32) @ vector)

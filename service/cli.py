@@ -16,7 +16,7 @@ import typer
 from pydantic import ValidationError
 
 from index.builder import Builder, BuildFailed
-from index.embedder import Embedder, embedder_name, load_embedder
+from index.embedder import Embedder
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
@@ -55,7 +55,7 @@ def _settings(index_dir: Path | None) -> Settings:
 
 def _embedder(settings: Settings) -> Embedder:
     try:
-        return load_embedder(settings.model)
+        return settings.embedder_spec().load()
     except (OSError, ValueError, RuntimeError) as exc:
         raise Failure(f"cannot load the model {settings.model!r}: {exc}") from exc
 
@@ -91,8 +91,10 @@ def build(
 ) -> None:
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
-    builder = Builder(settings.index_dir, lambda: _embedder(settings),
-                      embedder_name(settings.model), settings.chunker(), settings.keep_builds)
+    spec = settings.embedder_spec()
+    builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
+                      spec.backend_name, settings.chunker(), settings.keep_builds,
+                      settings.vector_index)
     try:
         report = builder.build(sources or settings.sources, full=full, progress=_TqdmProgress())
     except (BuildFailed, BuildLocked) as exc:
@@ -123,7 +125,8 @@ def status(index_dir: IndexDirOpt = None,
     info = {"index_dir": str(settings.index_dir), "build": m.build_id, "model": m.model,
             "dimension": m.dimension, "articles": m.articles, "chunks": m.chunks,
             "sentences": m.sentences, "created_at": m.created_at, "age_seconds": age,
-            **asdict(m.recipe), "builds": builds}
+            **asdict(m.recipe), "vector_index": m.vector_index["factory"],
+            "nprobe": m.vector_index["nprobe"], "builds": builds}
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return

@@ -6,12 +6,20 @@ Only the edges (the CLI and the HTTP app) create Settings; they pass plain value
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunking import ChunkerConfig
+from index.embedder import (
+    BACKENDS,
+    DEFAULT_BACKEND,
+    DEFAULT_MODEL,
+    EmbedderSpec,
+    default_cache_dir,
+)
+from index.vector_index import KINDS
 from qa.engine import AnswerConfig
 from qa.limits import MAX_BODY_BYTES, MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
 
@@ -32,7 +40,9 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(default_factory=_default_index_dir)
     sources: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [Path("seeds")])
-    model: str = "all-MiniLM-L6-v2"
+    model: str = DEFAULT_MODEL
+    embedder: Literal[BACKENDS] = DEFAULT_BACKEND  # type: ignore[valid-type]
+    model_cache: Path = Field(default_factory=default_cache_dir)  # ONNX exports
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     top_k: TopK = TOP_K_DEFAULT
@@ -40,6 +50,7 @@ class Settings(BaseSettings):
     chunk_size: int = Field(ChunkerConfig.chunk_size, ge=100, le=4000)
     chunk_overlap: int = Field(ChunkerConfig.chunk_overlap, ge=0, le=1000)
     keep_builds: int = Field(3, ge=1)
+    vector_index: Literal[KINDS] = "auto"  # type: ignore[valid-type]
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_key: SecretStr | None = None
@@ -71,6 +82,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    def embedder_spec(self, threads: int = 0) -> EmbedderSpec:
+        """The embedder these settings name (``threads``: per call, 0 for every core)."""
+        return EmbedderSpec(self.model, self.embedder, self.model_cache, threads)
 
     def chunker(self) -> ChunkerConfig:
         """The chunking settings as the index builder takes them."""

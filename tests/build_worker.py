@@ -1,6 +1,8 @@
 """A build in its own process, slowed down so a test can kill it mid-way.
 
-Usage: python -m tests.build_worker INDEX_DIR SOURCE SECONDS_PER_BATCH
+Usage: python -m tests.build_worker INDEX_DIR SOURCE SECONDS_PER_BATCH [--hold]
+
+With ``--hold`` the build waits, lock held, for a line on stdin before it goes on.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ class SlowHashingEmbedder(HashingEmbedder):
 
 class Announce:
     """Progress that says "started" once the build holds the lock (not before: a test
-    that waits for it must find the lock taken)."""
+    that waits for it must find the lock taken), then optionally waits to be let go."""
+
+    def __init__(self, hold: bool) -> None:
+        self.hold = hold
 
     def locked(self) -> None:
         print("started", flush=True)
+        if self.hold:
+            sys.stdin.readline()
 
     def start(self, total: int) -> None:
         pass
@@ -44,8 +51,8 @@ class Announce:
 def main() -> None:
     index_dir, source, pause = Path(sys.argv[1]), Path(sys.argv[2]), float(sys.argv[3])
     embedder = SlowHashingEmbedder(pause)
-    report = Builder(index_dir, lambda: embedder, embedder.name).build(
-        [source], full=True, progress=Announce())
+    report = Builder.with_embedder(index_dir, embedder).build(
+        [source], full=True, progress=Announce("--hold" in sys.argv[4:]))
     print(report.summary(), flush=True)
 
 

@@ -75,7 +75,7 @@ def write_stories(folder: Path, stories: list[dict] = STORIES) -> Path:
 def build(index_dir: Path, embedder: Embedder, *sources: Path,
           chunker: ChunkerConfig | None = None, full: bool = False):
     """Build and publish with a given embedder; returns the report."""
-    builder = Builder(index_dir, lambda: embedder, embedder.name, chunker)
+    builder = Builder.with_embedder(index_dir, embedder, chunker)
     return builder.build(list(sources), full=full)
 
 

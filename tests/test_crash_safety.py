@@ -24,10 +24,11 @@ def _many_stories(n: int, tag: str = "") -> list[dict]:
                  text=f"{STORIES[i % len(STORIES)]['text']} Update {tag}{i}.") for i in range(n)]
 
 
-def _start_build(index_dir: Path, source: Path, pause: float) -> subprocess.Popen:
+def _start_build(index_dir: Path, source: Path, pause: float,
+                 hold: bool = False) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "tests.build_worker", str(index_dir),
-                             str(source), str(pause)], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
+                             str(source), str(pause), *(["--hold"] if hold else [])],
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
 def _ask(url: str) -> httpx.Response:
@@ -78,14 +79,15 @@ def test_sigkill_mid_build_leaves_the_published_index_serving(tmp_path, hashing,
 def test_a_second_concurrent_build_fails_clearly(tmp_path, hashing):
     source = write_stories(tmp_path / "src", _many_stories(40))
     index_dir = tmp_path / "ix"
-    first = _start_build(index_dir, source, pause=0.05)
+    first = _start_build(index_dir, source, pause=0.05, hold=True)
     assert first.stdout.readline().strip() == "started"  # printed once the lock is held
     env = {**os.environ, "QA_MODEL": "hashing-256", "QA_INDEX_DIR": str(index_dir)}
     second = subprocess.run([str(Path(sys.executable).parent / "qa"), "index", "build",
                              str(source)], capture_output=True, text=True, env=env, cwd=ROOT)
+    first.communicate("go\n", timeout=60)  # let the first build finish
     assert second.returncode == 1
     assert "another build is running" in second.stderr
-    assert first.wait(timeout=60) == 0
+    assert first.returncode == 0
     assert open_published(index_dir).verify() == []
 
 

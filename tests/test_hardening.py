@@ -208,7 +208,7 @@ def _held(index_dir: Path) -> list[str]:
 def test_swapped_builds_are_closed_and_their_files_released(tmp_path, hashing):
     source = write_stories(tmp_path / "src")
     index_dir = tmp_path / "ix"
-    builder = Builder(index_dir, lambda: hashing, hashing.name, keep_builds=1)
+    builder = Builder.with_embedder(index_dir, hashing, keep_builds=1)
     builder.build([source])
     with serve(index_dir, hashing, reload_interval=0.05, min_confidence=0.25) as live:
         live.wait_ready()

@@ -104,7 +104,7 @@ def test_damaged_files_are_reported_as_corrupt(tmp_path, corpus_dir, hashing):
 def test_unchanged_rebuild_does_no_model_work(tmp_path, corpus_dir, hashing):
     build(tmp_path / "ix", hashing, corpus_dir)
     before = IndexDir(tmp_path / "ix").current_id()
-    report = Builder(tmp_path / "ix", _no_model, hashing.name).build([corpus_dir])
+    report = Builder(tmp_path / "ix", _no_model, hashing.name, hashing.backend).build([corpus_dir])
     assert not report.published
     assert report.unchanged == 4
     assert "no model work" in report.summary()
@@ -137,6 +137,37 @@ def test_full_rebuild_embeds_everything(tmp_path, corpus_dir, hashing):
     build(tmp_path / "ix", hashing, corpus_dir)
     report = build(tmp_path / "ix", hashing, corpus_dir, full=True)
     assert report.published and report.reused_texts == 0 and report.added == 4
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, counting the texts it is given."""
+
+    def __init__(self) -> None:
+        super().__init__(256)
+        self.seen: list[str] = []
+
+    def embed_batch(self, texts):
+        self.seen += texts
+        return super().embed_batch(texts)
+
+
+def test_identical_texts_are_embedded_once_and_share_the_vector(tmp_path):
+    wire = "Rain closed the harbour road on Monday. Crews reopened it by noon."
+    source = write_stories(tmp_path / "src", [
+        {"id": "a", "title": "Harbour road", "text": wire},
+        {"id": "b", "title": "Harbour road", "text": wire + " Local buses ran late."},
+    ])
+    counting = CountingEmbedder()
+    report = Builder.with_embedder(tmp_path / "ix", counting).build([source])
+    assert len(counting.seen) == len(set(counting.seen)) == report.embedded_texts
+    assert report.repeated_texts >= 2  # the two shared sentences
+    reader = open_published(tmp_path / "ix")
+    (a_row, _), (b_row, _) = reader.store.articles()
+    rows = {s.span: s.rowid for s in reader.store.sentences_in(a_row, 0, 10**6)}
+    again = [s.rowid for s in reader.store.sentences_in(b_row, 0, 10**6) if s.span in rows]
+    assert len(again) == 2
+    for first, second in zip(rows.values(), again, strict=True):
+        assert (reader.sentence_vectors[first] == reader.sentence_vectors[second]).all()
 
 
 def test_failed_build_leaves_the_published_index(tmp_path, corpus_dir, hashing):
@@ -173,7 +204,7 @@ def test_debris_is_cleaned_and_old_builds_pruned(tmp_path, corpus_dir, hashing):
     _, debris = IndexDir(root).new_build_dir()
     (debris / "store.sqlite").write_text("half written")
     for _ in range(4):
-        Builder(root, lambda: hashing, hashing.name, keep_builds=2).build([corpus_dir], full=True)
+        Builder.with_embedder(root, hashing, keep_builds=2).build([corpus_dir], full=True)
     names = sorted(p.name for p in (root / "builds").iterdir())
     assert len(names) == 2
     assert IndexDir(root).current_id() == names[-1]

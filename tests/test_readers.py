@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -123,3 +124,30 @@ def test_discover_recurses_skips_hidden_and_unknown(tmp_path):
 def test_missing_source_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         discover([tmp_path / "nope"])
+
+
+def test_gzipped_jsonl_and_json_are_read_as_streams(tmp_path):
+
+    rows = [{"id": f"g{i}", "title": f"Story {i}", "text": f"Body of story {i}.",
+             "published": "2024-03-0" + str(i + 1)} for i in range(3)]
+    with gzip.open(tmp_path / "archive.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    with gzip.open(tmp_path / "one.json.gz", "wt", encoding="utf-8") as out:
+        out.write(json.dumps({"title": "Single", "text": "Just one."}))
+    found = {s.path.name: s for s in discover([tmp_path])}
+    assert set(found) == {"archive.jsonl.gz", "one.json.gz"}
+    assert found["one.json.gz"].key == "one"
+    articles = read_file(found["archive.jsonl.gz"])
+    assert [(a.id, a.published) for a in articles] == [
+        ("g0", "2024-03-01"), ("g1", "2024-03-02"), ("g2", "2024-03-03")]
+    assert read_file(found["one.json.gz"])[0].id == "one"
+
+
+def test_a_corrupt_or_truncated_gzip_is_a_clear_unreadable_file(tmp_path):
+
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip at all")
+    whole = gzip.compress(b'{"text": "a"}\n' * 1000)
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    for source in discover([tmp_path]):
+        with pytest.raises(UnreadableFile, match="cannot read"):
+            read_file(source)

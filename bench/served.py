@@ -1,0 +1,68 @@
+"""Benchmark helpers: a real ``qa serve`` process, timed requests, percentiles."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+QA = str(Path(sys.executable).parent / "qa")
+
+
+@contextmanager
+def served(index_dir: Path, env: dict[str, str], port: int = 8765) -> Iterator[tuple[str, int]]:
+    """``qa serve`` over an index, ready; yields (base URL, server pid)."""
+    server = subprocess.Popen([QA, "serve", "--index-dir", str(index_dir), "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("the server did not become ready")
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def ask(client: httpx.Client, url: str, body: dict) -> float:
+    """One ``POST /api/chat``; its latency in milliseconds."""
+    began = time.perf_counter()
+    response = client.post(url + "/api/chat", json=body, timeout=60)
+    response.raise_for_status()
+    return (time.perf_counter() - began) * 1000
+
+
+def timings(url: str, body: dict, n: int) -> list[float]:
+    """``n`` sequential requests of one body after a warm-up one."""
+    with httpx.Client() as client:
+        ask(client, url, body)
+        return [ask(client, url, body) for _ in range(n)]
+
+
+def summary(ms: list[float]) -> dict:
+    """p50, p95 and count of latencies."""
+    ordered = sorted(ms)
+    return {"p50": round(statistics.median(ordered), 1),
+            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 1), "n": len(ordered)}
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
