@@ -50,7 +50,7 @@ def choose(n_vectors: int, kind: str = "auto", threshold: int = IVF_THRESHOLD,
     lists = 1 << round(math.log2(2 * math.sqrt(max(n_vectors, 1))))
     # k-means wants at least 39 points a list; tiny corpora get fewer lists.
     lists = max(1, min(lists, n_vectors // 39))
-    return VectorIndexSpec(f"IVF{lists},SQ8", nprobe or max(1, min(lists, max(8, lists // 32))))
+    return VectorIndexSpec(f"IVF{lists},SQ8", nprobe or max(1, min(lists, max(8, lists // 16))))
 
 
 def build(vectors: np.ndarray, spec: VectorIndexSpec, seed: int = 13) -> faiss.Index:
