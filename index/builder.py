@@ -296,14 +296,13 @@ class _Plan:
     def embed(self, chunk_texts: list[str], sentence_texts: list[str]) -> None:
         self.chunk_parts.append(chunk_texts)
         self.sentence_parts.append(sentence_texts)
-        self.embedded += len(chunk_texts) + len(sentence_texts)
 
     def vectors(self, builder: Builder, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
         """Embed every pending text in one pass, then assemble both matrices in row order."""
         pending = [t for part in self.chunk_parts + self.sentence_parts
                    if isinstance(part, list) for t in part]
         # Each distinct text is embedded once: news archives repeat sentences and whole
-        # chunks (wire copies, site boilerplate), and a text's vector depends on it alone.
+        # chunks (wire copies, site boilerplate); every copy gets the same vector.
         distinct = list(dict.fromkeys(pending))
         if progress:
             progress.start(len(distinct))

@@ -2,8 +2,9 @@
 
 The packaged weights are exported to ONNX on first use (torch's exporter, then optionally
 ONNX Runtime's dynamic int8 quantisation) into a cache directory, under a name that
-hashes everything the file depends on, so an export is made once and never reused for
-other weights or tool versions. Tokenising is the model's own ``tokenizer.json`` run by
+hashes what the file depends on (the weight files' path, size and time, the tool
+versions, the recipe), so an export is made once and never reused for other weights or
+tools. Tokenising is the model's own ``tokenizer.json`` run by
 the ``tokenizers`` library; pooling is the model's mean pooling, then L2 normalisation.
 """
 
@@ -28,13 +29,13 @@ log = logging.getLogger("qa.index")
 VARIANTS = {"onnx-int8": "int8", "onnx-fp32": "fp32"}
 _OPSET = 17
 # Bump when the export or quantisation recipe changes: the cache key includes it.
-_RECIPE = "export-2"
+_RECIPE = "export-3"
 
 
 class OnnxEmbedder(Embedder):
     """A mean-pooling sentence-transformers model run by ONNX Runtime."""
 
-    def __init__(self, model_dir: str | Path, name: str, backend: str = "onnx-int8",
+    def __init__(self, model_dir: str | Path, name: str, backend: str = "onnx-fp32",
                  cache_dir: Path | None = None, threads: int = 0,
                  batch_size: int = 64) -> None:
         import onnxruntime as ort
@@ -153,13 +154,13 @@ def _cache_key(model_dir: Path, variant: str) -> str:
 
     digest = hashlib.sha256(f"{_RECIPE} {variant} {_OPSET} {torch.__version__} "
                             f"{onnxruntime.__version__}".encode())
+    # The weight files by path, size and modification time, not content: reading 90 MB on
+    # every start would cost more than the whole ONNX session load.
     for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
         file = model_dir / name
         if file.exists():
-            digest.update(name.encode())
-            with file.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            stat = file.stat()
+            digest.update(f"{file.resolve()} {stat.st_size} {stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:16]
 
 

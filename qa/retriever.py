@@ -67,10 +67,10 @@ class Retriever:
         dense: dict[int, float] = {}
         if n:
             _, ids = self.index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
-            found = [int(i) for i in ids[0] if i >= 0]
+            found = sorted(int(i) for i in ids[0] if i >= 0)
             # Exact cosines from the stored vectors: an approximate index only proposes.
-            exact = np.asarray(self.index.chunk_vectors[sorted(found)], dtype=np.float32) @ vector
-            dense = dict(zip(sorted(found), exact.tolist(), strict=True))
+            exact = np.asarray(self.index.chunk_vectors[found], dtype=np.float32) @ vector
+            dense = dict(zip(found, exact.tolist(), strict=True))
         match = fts_query(text, self.index.store.document_frequencies)
         lexical = dict(self.index.store.lexical_search(match, cfg.candidates)) if match else {}
         fused: dict[int, float] = {}
