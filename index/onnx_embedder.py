@@ -105,9 +105,7 @@ def exported_model(model_dir: Path, variant: str, cache_dir: Path) -> Path:
 def _export(model_dir: Path, out: Path) -> None:
     import torch
     from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(model_dir)).eval()
 
     class LastHiddenState(torch.nn.Module):
