@@ -9,6 +9,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.catalog import Catalog
 from index.embedder import Embedder
 from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
@@ -51,6 +52,20 @@ class IndexReader:
             raise IndexCorrupt(f"build {self.path.name} has no {STORE}")
         self.store = StoreReader(self.path / STORE)
         self._check_counts()
+        self.catalog = Catalog.load(self.store)
+
+    def filtered_search(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> list[int]:
+        """Row ids of the ``n`` nearest chunks among those marked in ``chunks`` (bool by
+        chunk rowid), the restriction applied inside the FAISS search."""
+        bits = np.packbits(chunks, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(chunks), faiss.swig_ptr(bits))
+        if self.vector_index.exact:
+            params = faiss.SearchParameters(sel=selector)
+        else:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=self.vector_index.nprobe)
+        _, ids = self.vectors.search(vector.reshape(1, -1).astype(np.float32), n,
+                                     params=params)
+        return sorted(int(i) for i in ids[0] if i >= 0)
 
     @property
     def version(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 def content_hash(*parts: str) -> str:
@@ -13,6 +14,17 @@ def content_hash(*parts: str) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x00")
     return digest.hexdigest()[:32]
+
+
+def source_of(url: str) -> str | None:
+    """The site a URL belongs to (its host without ``www.``), or None for a non-web URL."""
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,9 @@ class Article:
     content_hash: str = field(default="")
 
     def __post_init__(self) -> None:
+        if not self.source and self.url:
+            # Filters and the widget name a source; a page without one is known by its site.
+            object.__setattr__(self, "source", source_of(self.url))
         if not self.content_hash:
             digest = content_hash(
                 self.title, self.text, self.url or "", self.published or "", self.source or ""

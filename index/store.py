@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -191,6 +192,23 @@ class StoreReader:
         return {r[0]: (r[1], r[2]) for r in self.conn.execute(
             "SELECT id, rowid, content_hash FROM articles")}
 
+    def article_catalog(self) -> list[tuple[int, str | None, str | None]]:
+        """(rowid, published, source) of every article (no text read)."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT rowid, published, source FROM articles")]
+
+    def chunk_articles(self) -> list[tuple[int, int]]:
+        """(chunk rowid, article rowid) of every chunk."""
+        return [tuple(r) for r in self.conn.execute("SELECT rowid, article_rowid FROM chunks")]
+
+    def article_rowids(self, article_ids: Sequence[str]) -> list[int]:
+        """The row ids of those of these article ids that exist."""
+        if not article_ids:
+            return []
+        marks = ",".join("?" * len(article_ids))
+        return [r[0] for r in self.conn.execute(
+            f"SELECT rowid FROM articles WHERE id IN ({marks})", list(article_ids))]
+
     def articles(self) -> list[tuple[int, Article]]:
         """Every article with its row id, in row order."""
         rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
@@ -253,12 +271,30 @@ class StoreReader:
             f"SELECT term, df FROM terms WHERE term IN ({marks})", terms
         ).fetchall())
 
-    def lexical_search(self, match: str, limit: int) -> list[tuple[int, float]]:
-        """FTS5 BM25 search: (chunk rowid, score) best first; higher is better."""
+    def lexical_search(self, match: str, limit: int, articles: Sequence[int] | None = None,
+                       exclude: bool = False) -> list[tuple[int, float]]:
+        """FTS5 BM25 search: (chunk rowid, score) best first; higher is better.
+
+        With ``articles`` (article row ids), only their chunks are ranked, or with
+        ``exclude`` only the other articles' chunks: the constraint is part of the query,
+        so the limit counts eligible chunks only.
+        """
+        if articles is None:
+            rows = self.conn.execute(
+                """SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts
+                   WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
+                (match, limit),
+            ).fetchall()
+            return [(r[0], r[1]) for r in rows]
+        # The article set goes in as one JSON array (no limit on bound parameters).
+        where = "NOT IN" if exclude else "IN"
         rows = self.conn.execute(
-            """SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts
-               WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
-            (match, limit),
+            f"""SELECT f.rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts f
+                JOIN chunks c ON c.rowid = f.rowid
+                WHERE chunks_fts MATCH ?
+                  AND c.article_rowid {where} (SELECT value FROM json_each(?))
+                ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
+            (match, json.dumps([int(a) for a in articles]), limit),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
 

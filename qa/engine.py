@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
 
 from index.embedder import Embedder
 from index.reader import IndexReader
@@ -11,9 +14,12 @@ from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.retriever import RetrievalConfig, Retriever
+from qa.scope import Scope, today, visible, within
+from qa.timewords import time_window
 from qa.types import Answer, Citation, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
+NO_MATCH = "I don't know: no article matches the date and filters of this question."
 
 
 @dataclass(frozen=True)
@@ -57,14 +63,23 @@ class Engine:
         """Release the index this engine reads (its files may be deleted afterwards)."""
         self.index.close()
 
-    def answer(self, messages: Sequence[Message], top_k: int | None = None) -> Answer:
+    def answer(self, messages: Sequence[Message], top_k: int | None = None,
+               scope: Scope | None = None) -> Answer:
         """Answer the last user turn of a conversation, citing exact article spans.
 
-        ``top_k`` None means the configured default. Raises ConversationError when the
-        conversation cannot be answered (no question, too long, invalid text).
+        ``top_k`` None means the configured default; ``scope`` says what may be searched
+        (default: everything published up to today, UTC). Raises ConversationError when
+        the conversation cannot be answered (no question, too long, invalid text).
         """
         query = build_query(messages, self.config.max_question_chars)
         k = self.config.top_k if top_k is None else top_k
+        scope = scope or Scope()
+        as_of = scope.as_of or today()
+        allowed = visible(self.index.catalog, self.index.store, scope, as_of)
+        if not allowed.any() and self.index.manifest.articles:
+            return Answer(NO_MATCH, False, 0.0, [], [], self.version, query.retrieval,
+                          "no_matching_articles", as_of.isoformat())
+        prefer, prefer_weight = self._preference(query.question, as_of, allowed)
         # A follow-up retrieves with its borrowed context, but the answer must fit the
         # question itself: both texts go to the model in one call.
         if query.context:
@@ -72,20 +87,38 @@ class Engine:
         else:
             vector = qvector = self.embedder.embed_one(query.retrieval)
         depth = max(k, self.config.extraction.rerank_depth, self.config.extraction.passages)
-        candidates = self.retriever.search(query.retrieval, vector, depth)
+        candidates = self.retriever.search(query.retrieval, vector, depth,
+                                           None if allowed.all() else allowed, prefer,
+                                           prefer_weight)
         ranked = self.extractor.rerank(query, qvector, candidates)
         passages = [_passage(e) for e in ranked[:k]]
         pick = self.extractor.pick(ranked, same_story=bool(query.context))
         confidence = confidence_of(pick, ranked[0]) if pick else 0.0
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
-                          query.retrieval)
+                          query.retrieval, "low_confidence", as_of.isoformat())
         article = self.index.store.article_by_rowid(pick.article_rowid)
         quote = article.text[pick.span.start : pick.span.end]
         citation = Citation(1, article.id, article.title, article.url, article.published,
                             pick.span.start, pick.span.end, quote)
         return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
-                      query.retrieval)
+                      query.retrieval, None, as_of.isoformat())
+
+    def _preference(self, question: str, as_of: date,
+                    allowed: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """The articles a question's time words point at (or, without any, the most
+        recent ones), within what it may see, and the weight of that preference."""
+        cfg = self.config.retrieval
+        window = time_window(question, as_of)
+        if window is not None:
+            start, end, weight = window.start, window.end, cfg.window_weight
+        else:
+            start, end, weight = as_of - timedelta(days=cfg.recent_days), as_of, \
+                cfg.recency_weight
+        if weight <= 0:
+            return None, 0.0
+        prefer = within(self.index.catalog, start, end) & allowed
+        return (prefer if prefer.any() else None), weight
 
 
 def _passage(evidence: Evidence) -> Passage:

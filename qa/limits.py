@@ -26,6 +26,7 @@ ANSWER_MAX_CHARS = 400
 MAX_LEXICAL_TERMS = 16  # the most informative question words go to the FTS5 query
 MAX_CONTEXT_CHARS = 600  # borrowed follow-up context, per conversation
 MAX_ANSWERED_TURNS = 4  # earlier answers a follow-up compares its sentences with
+MAX_FILTER_VALUES = 100  # sources or article ids in one filter
 
 # HTTP: the request body, and how long a client may take to send it.
 MAX_BODY_BYTES = 1 << 20

@@ -21,6 +21,14 @@ class RetrievalConfig:
     rrf_k: float = 60.0  # reciprocal rank fusion constant
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # A second search inside the question's time window (or, without time words, the
+    # last ``recent_days``) is fused in with this weight: news questions mean recent news.
+    window_weight: float = 1.0
+    recency_weight: float = 0.5
+    recent_days: int = 30
+    # An allowed set this small is scored exactly from the stored vectors, which is
+    # cheaper than a filtered FAISS search and never misses inside a narrow filter.
+    exact_subset: int = 8192
 
 
 @dataclass(frozen=True)
@@ -60,28 +68,80 @@ class Retriever:
         self.index = index
         self.config = config or RetrievalConfig()
 
-    def search(self, text: str, vector: np.ndarray, k: int) -> list[Candidate]:
-        """The ``k`` best chunks for a query text and its embedding, best first."""
+    def search(self, text: str, vector: np.ndarray, k: int,
+               allowed: np.ndarray | None = None, prefer: np.ndarray | None = None,
+               prefer_weight: float | None = None) -> list[Candidate]:
+        """The ``k`` best chunks for a query text and its embedding, best first.
+
+        ``allowed`` (bool by article row id) limits the search to those articles, inside
+        both searches; ``prefer`` marks articles (a time window) searched once more and
+        fused in with ``prefer_weight`` (default: the configured window weight).
+        """
         cfg = self.config
-        n = min(cfg.candidates, self.index.vectors.ntotal)
-        dense: dict[int, float] = {}
-        if n:
-            _, ids = self.index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
-            found = sorted(int(i) for i in ids[0] if i >= 0)
-            # Exact cosines from the stored vectors: an approximate index only proposes.
-            exact = np.asarray(self.index.chunk_vectors[found], dtype=np.float32) @ vector
-            dense = dict(zip(found, exact.tolist(), strict=True))
         match = fts_query(text, self.index.store.document_frequencies)
-        lexical = dict(self.index.store.lexical_search(match, cfg.candidates)) if match else {}
+        rankings = [(cfg.dense_weight, cfg.lexical_weight, allowed)]
+        if prefer is not None and prefer.any():
+            weight = cfg.window_weight if prefer_weight is None else prefer_weight
+            rankings.append((weight * cfg.dense_weight, weight * cfg.lexical_weight, prefer))
+        dense: dict[int, float] = {}
+        lexical: dict[int, float] = {}
         fused: dict[int, float] = {}
-        for weight, ranking in ((cfg.dense_weight, dense), (cfg.lexical_weight, lexical)):
-            for rank, rowid in enumerate(sorted(ranking, key=lambda r: -ranking[r])):
-                fused[rowid] = fused.get(rowid, 0.0) + weight / (cfg.rrf_k + rank + 1)
+        for dense_weight, lexical_weight, articles in rankings:
+            chunks = None if articles is None else self.index.catalog.chunk_mask(articles)
+            found_dense = self._dense_search(vector, cfg.candidates, chunks)
+            found_lexical = self._lexical_search(match, cfg.candidates, articles)
+            dense.update(found_dense)
+            lexical.update(found_lexical)
+            for weight, ranking in ((dense_weight, found_dense),
+                                    (lexical_weight, found_lexical)):
+                for rank, rowid in enumerate(sorted(ranking, key=lambda r: -ranking[r])):
+                    fused[rowid] = fused.get(rowid, 0.0) + weight / (cfg.rrf_k + rank + 1)
         # Ties broken by row id so the same query always gives the same bytes.
         best = sorted(fused, key=lambda r: (-fused[r], r))[:k]
         stored = self.index.store.chunks(best)
         return [Candidate(stored[r], self._dense(dense, r, vector), lexical.get(r, 0.0), fused[r])
                 for r in best]
+
+    def _dense_search(self, vector: np.ndarray, n: int,
+                      chunks: np.ndarray | None) -> dict[int, float]:
+        """Chunk rowid -> exact cosine of the ``n`` nearest (allowed) chunks."""
+        index = self.index
+        if chunks is None:
+            n = min(n, index.vectors.ntotal)
+            if not n:
+                return {}
+            _, ids = index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
+            found = sorted(int(i) for i in ids[0] if i >= 0)
+        else:
+            eligible = np.flatnonzero(chunks)
+            if len(eligible) <= self.config.exact_subset:
+                return self._exact(vector, eligible, n)
+            found = index.filtered_search(vector, n, chunks)
+        # Exact cosines from the stored vectors: an approximate index only proposes.
+        exact = np.asarray(index.chunk_vectors[found], dtype=np.float32) @ vector
+        return dict(zip(found, exact.tolist(), strict=True))
+
+    def _exact(self, vector: np.ndarray, eligible: np.ndarray, n: int) -> dict[int, float]:
+        if not len(eligible):
+            return {}
+        scores = np.asarray(self.index.chunk_vectors[eligible], dtype=np.float32) @ vector
+        top = np.argsort(-scores, kind="stable")[:n]
+        return {int(eligible[i]): float(scores[i]) for i in top}
+
+    def _lexical_search(self, match: str, n: int,
+                        articles: np.ndarray | None) -> dict[int, float]:
+        if not match:
+            return {}
+        store = self.index.store
+        if articles is None:
+            return dict(store.lexical_search(match, n))
+        allowed = np.flatnonzero(articles)
+        if not len(allowed):
+            return {}
+        excluded = np.flatnonzero(~articles)
+        if len(excluded) < len(allowed):  # the shorter list of the two goes to SQLite
+            return dict(store.lexical_search(match, n, excluded.tolist(), exclude=True))
+        return dict(store.lexical_search(match, n, allowed.tolist()))
 
     def _dense(self, dense: dict[int, float], rowid: int, vector: np.ndarray) -> float:
         # A lexical-only hit still gets its true cosine from the stored vectors.

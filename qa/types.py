@@ -51,3 +51,7 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     index_version: str = ""
     query: str = ""  # the retrieval query the conversation was turned into
+    # Why there is no grounded answer: "low_confidence" or "no_matching_articles"
+    # (the filters and as_of leave nothing to search); None when grounded.
+    reason: str | None = None
+    as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)

@@ -22,6 +22,7 @@ from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
 from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
+from qa.scope import ScopeError, parse_scope
 from qa.types import Answer, Message
 from service.server import configure_process, uvicorn_config
 from service.settings import TOP_K, Settings
@@ -155,8 +156,26 @@ def ask(
     top_k: Annotated[int | None, typer.Option(help="Passages to return (default: QA_TOP_K).",
                      show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Answer as of this day, YYYY-MM-DD (default: today, UTC).")] = None,
+    published_after: Annotated[str | None, typer.Option(
+        help="Only articles published on or after this day.")] = None,
+    published_before: Annotated[str | None, typer.Option(
+        help="Only articles published on or before this day.")] = None,
+    sources: Annotated[list[str] | None, typer.Option(
+        "--source", help="Only articles of this source (repeatable).")] = None,
+    article_ids: Annotated[list[str] | None, typer.Option(
+        "--article-id", help="Only this article (repeatable).")] = None,
 ) -> None:
     """Answer a question from the published index, with its citations."""
+    try:
+        scope = parse_scope(as_of, {"published_after": published_after,
+                                    "published_before": published_before,
+                                    "sources": sources, "article_ids": article_ids})
+    except ScopeError as exc:
+        option = "--" + exc.param.rsplit(".", 1)[-1].replace("_", "-")
+        option = {"--sources": "--source", "--article-ids": "--article-id"}.get(option, option)
+        raise typer.BadParameter(exc.message, param_hint=option) from exc
     if top_k is not None:
         try:
             TOP_K.validate_python(top_k)
@@ -170,7 +189,8 @@ def ask(
         raise typer.BadParameter(exc.message, param_hint="QUESTION") from exc
     embedder = _embedder(settings)
     reader = _open(settings, Expectation.of(embedder))
-    answer = Engine(reader, embedder, settings.answer_config()).answer(messages, top_k=top_k)
+    answer = Engine(reader, embedder, settings.answer_config()).answer(messages, top_k=top_k,
+                                                                        scope=scope)
     typer.echo(json.dumps(asdict(answer), indent=2, ensure_ascii=False) if as_json
                else _render(answer))
 
@@ -178,7 +198,9 @@ def ask(
 def _render(answer: Answer) -> str:
     lines = [answer.text, ""]
     if not answer.grounded:
-        lines.append(f"(no grounded answer; confidence {answer.confidence:.2f})")
+        why = ("no article matches the date and filters" if answer.reason ==
+               "no_matching_articles" else f"confidence {answer.confidence:.2f}")
+        lines.append(f"(no grounded answer; {why})")
     for c in answer.citations:
         when = f", {c.published}" if c.published else ""
         lines.append(f"[{c.n}] {c.title}{when} ({c.article_id}, characters {c.start}-{c.end})")

@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.conversation import ConversationError
 from qa.live import NotReady
+from qa.scope import ScopeError
 
 _TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error",
           405: "invalid_request_error", 408: "timeout_error", 413: "request_too_large",
@@ -94,13 +95,18 @@ def install(app: FastAPI, max_body_bytes: int) -> None:
     async def _conversation(_: Request, exc: ConversationError) -> JSONResponse:
         return error_response(400, exc.message, param=exc.param)
 
+    @app.exception_handler(ScopeError)
+    async def _scope(_: Request, exc: ScopeError) -> JSONResponse:
+        return error_response(400, exc.message, param=exc.param)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         message, param, status = _describe(exc)
         # OpenAI clients expect 400 for any bad request; the native API uses 422 for
         # well-formed JSON that breaks the schema, as FastAPI does.
         if status is None:
-            status = 400 if request.url.path.startswith("/v1/") else 422
+            scoped = param is not None and param.split(".")[0] in ("as_of", "filters")
+            status = 400 if scoped or request.url.path.startswith("/v1/") else 422
         return error_response(status, message, param=param)
 
     @app.exception_handler(StarletteHTTPException)

@@ -21,7 +21,7 @@ def chat(body: ChatRequest, engine: EngineDep):
     """Answer the last user message of a conversation, with exact citations.
 
     With ``"stream": true`` the answer comes as server-sent events."""
-    answer = engine.answer(body.to_messages(), top_k=body.top_k)
+    answer = engine.answer(body.to_messages(), top_k=body.top_k, scope=body.scope())
     if body.stream:
         return native_stream(answer)
     return ChatResponse.of(answer)

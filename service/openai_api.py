@@ -23,7 +23,7 @@ from qa.limits import MAX_MESSAGES
 from qa.types import Answer, Message
 from service.deps import EngineDep
 from service.responses import BODY_ERRORS, errors, streams
-from service.schemas import HAS_A_QUESTION, Question, Turn
+from service.schemas import HAS_A_QUESTION, Question, Scoped, Turn
 from service.settings import TopK
 from service.streaming import event_stream, pieces, sse
 
@@ -71,7 +71,7 @@ class OtherTurn(OpenAIMessage):
 Turns = Annotated[UserTurn | OtherTurn, Field(discriminator="role")]
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(Scoped):
     """The OpenAI request; fields we cannot honour (temperature, max_tokens, ...) are
     accepted and ignored."""
 
@@ -107,10 +107,11 @@ def models() -> dict:
 def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
     """Answer like an OpenAI chat model, with citations."""
     messages = body.to_messages()
-    answer = engine.answer(messages, top_k=body.top_k)
+    answer = engine.answer(messages, top_k=body.top_k, scope=body.scope())
     created = int(datetime.fromisoformat(engine.index.manifest.created_at).timestamp())
     ident = "chatcmpl-" + hashlib.sha256(json.dumps(
-        [body.model_dump(mode="json", include={"messages", "top_k"}), answer.index_version],
+        [body.model_dump(mode="json", include={"messages", "top_k", "filters"}),
+         answer.index_version, answer.as_of],
         sort_keys=True).encode()).hexdigest()[:24]
     citations = [asdict(c) for c in answer.citations]
     if body.stream:
@@ -122,7 +123,7 @@ def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
                                  "citations": citations}}],
         "usage": _usage(messages, answer),
         "grounded": answer.grounded, "confidence": answer.confidence,
-        "index_version": answer.index_version,
+        "index_version": answer.index_version, "reason": answer.reason, "as_of": answer.as_of,
     }
 
 
@@ -138,7 +139,8 @@ def _chunks(ident: str, created: int, answer: Answer,
     for piece in pieces(answer.text):
         yield chunk({"content": piece})
     yield chunk({}, "stop", citations=citations, grounded=answer.grounded,
-                confidence=answer.confidence, index_version=answer.index_version)
+                confidence=answer.confidence, index_version=answer.index_version,
+                reason=answer.reason, as_of=answer.as_of)
     yield sse("[DONE]")
 
 

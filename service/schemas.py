@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.limits import MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_QUESTION_CHARS
+from qa.limits import MAX_FILTER_VALUES, MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_QUESTION_CHARS
+from qa.scope import Scope, parse_scope
 from qa.types import Answer, Citation, Message, Passage
 from service.settings import TopK
 
@@ -46,7 +47,39 @@ class OtherMessage(BaseModel):
 ChatMessage = Annotated[UserMessage | OtherMessage, Field(discriminator="role")]
 
 
-class ChatRequest(BaseModel):
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-03-14"],
+                           json_schema_extra={"format": "date"})]
+Values = Annotated[list[Annotated[str, Field(max_length=500)]],
+                   Field(max_length=MAX_FILTER_VALUES)]
+
+
+class FilterSpec(BaseModel):
+    """Explicit filters (inclusive days, combined with AND). A filter matching no article
+    gives an abstention with reason ``no_matching_articles``, never a wider search;
+    an unknown filter is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    published_after: Day | None = None
+    published_before: Day | None = None
+    sources: Values | None = Field(None, description="Sources (site names), any of them.")
+    article_ids: Values | None = Field(None, description="Article ids, any of them.")
+
+
+class Scoped(BaseModel):
+    """The request fields that say what may be searched (shared by both chat APIs)."""
+
+    as_of: Day | None = Field(None, description="Answer as of this day (default: today, "
+                              "UTC): later articles are never used.")
+    filters: FilterSpec | None = None
+
+    def scope(self) -> Scope:
+        """The core's scope; raises ScopeError (a 400) for an impossible date."""
+        filters = self.filters.model_dump(exclude_none=True) if self.filters else None
+        return parse_scope(self.as_of, filters)
+
+
+class ChatRequest(Scoped):
     """``POST /api/chat``."""
 
     model_config = ConfigDict(extra="ignore")
@@ -70,12 +103,16 @@ class ChatResponse(BaseModel):
     citations: list[Citation]
     passages: list[Passage]
     index_version: str
+    reason: Literal["low_confidence", "no_matching_articles"] | None = Field(
+        None, description="Why there is no grounded answer (null when grounded).")
+    as_of: str | None = Field(None, description="The day the question was answered as of.")
 
     @classmethod
     def of(cls, a: Answer) -> ChatResponse:
         """From the core's answer."""
         return cls(answer=a.text, grounded=a.grounded, confidence=a.confidence,
-                   citations=a.citations, passages=a.passages, index_version=a.index_version)
+                   citations=a.citations, passages=a.passages, index_version=a.index_version,
+                   reason=a.reason, as_of=a.as_of)
 
 
 class ErrorBody(BaseModel):

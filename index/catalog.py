@@ -1,0 +1,67 @@
+"""What retrieval needs to know of every article and chunk to honour dates and filters,
+held as arrays so a scope becomes a chunk mask in a millisecond, not a query per chunk."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from index.store import StoreReader
+
+UNDATED = np.iinfo(np.int32).min  # the day number of an article without a date
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01: the unit the catalog compares dates in."""
+    return day.toordinal() - _EPOCH
+
+
+def day_of(number: int) -> date:
+    """The date of a day number."""
+    return date.fromordinal(int(number) + _EPOCH)
+
+
+@dataclass
+class Catalog:
+    """Per-article publication day and source, per-chunk article, by row id."""
+
+    article_day: np.ndarray  # int32 by article rowid; UNDATED when unknown
+    article_source: np.ndarray  # int32 code by article rowid; index into ``sources``
+    sources: list[str]  # distinct sources, lower case ('' for none)
+    chunk_article: np.ndarray  # int32 article rowid by chunk rowid (-1: no such chunk)
+
+    @classmethod
+    def load(cls, store: StoreReader) -> Catalog:
+        """Read the catalog of a store (two table scans, no article text)."""
+        rows = store.article_catalog()
+        size = max((r[0] for r in rows), default=-1) + 1
+        article_day = np.full(size, UNDATED, dtype=np.int32)
+        article_source = np.zeros(size, dtype=np.int32)
+        codes: dict[str, int] = {"": 0}
+        for rowid, published, source in rows:
+            if published:
+                with suppress(ValueError):  # a malformed stored date counts as undated
+                    article_day[rowid] = day_number(date.fromisoformat(published[:10]))
+            key = (source or "").strip().lower()
+            article_source[rowid] = codes.setdefault(key, len(codes))
+        pairs = store.chunk_articles()
+        chunk_article = np.full(max((p[0] for p in pairs), default=-1) + 1, -1, dtype=np.int32)
+        for chunk_rowid, article_rowid in pairs:
+            chunk_article[chunk_rowid] = article_rowid
+        return cls(article_day, article_source, list(codes), chunk_article)
+
+    def chunk_mask(self, articles: np.ndarray) -> np.ndarray:
+        """The chunks (bool by chunk rowid) of the articles marked in ``articles``."""
+        present = self.chunk_article >= 0
+        mask = np.zeros(len(self.chunk_article), dtype=bool)
+        mask[present] = articles[self.chunk_article[present]]
+        return mask
+
+    def source_codes(self, names: list[str]) -> list[int]:
+        """The codes of the named sources that occur (case-insensitive)."""
+        index = {name: code for code, name in enumerate(self.sources)}
+        return [index[n.strip().lower()] for n in names if n.strip().lower() in index]
