@@ -261,6 +261,40 @@ def eval_squad(
     typer.echo(text)
 
 
+@eval_app.command("news")
+def eval_news(
+    folder: Annotated[Path, typer.Argument(help="The news-rtqa folder (questions.jsonl and "
+                                           "the archives).", exists=True, file_okay=False)],
+    quick: Annotated[bool, typer.Option("--quick", help="The quick loop: the 2025 questions "
+                                        "over quick-articles.jsonl.gz.")] = False,
+    sample_size: Annotated[int | None, typer.Option("--sample", min=1,
+                           help="Questions to sample (default: all).")] = None,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 13,
+    index_dir: IndexDirOpt = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                      help="Write the JSON results here.")] = None,
+) -> None:
+    """Evaluate on the news set by its protocol (as of the day after each quiz): hit@1,
+    hit@5, MRR@10, article hit@5, answer accuracy, abstention, latency. The index is built
+    once under QA_DATA_DIR (or --index-dir) and reused: a second run embeds nothing."""
+    from bench.news import evaluate_news
+
+    settings = _settings(None)
+    where = index_dir or settings.data_dir / "eval" / ("news-quick" if quick else "news")
+    embedder = _embedder(settings)
+    try:
+        results = evaluate_news(folder, embedder, settings.answer_config(), where, quick=quick,
+                                n=sample_size, seed=seed, chunker=settings.chunker())
+    except (OSError, KeyError, ValueError) as exc:
+        raise Failure(f"{folder} is not a news-rtqa folder: {exc}") from exc
+    except (BuildFailed, BuildLocked) as exc:
+        raise Failure(str(exc)) from exc
+    text = json.dumps(results, indent=2)
+    if output:
+        output.write_text(text + "\n")
+    typer.echo(text)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning known failures into one line and exit 1."""
     configure_process()

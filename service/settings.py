@@ -33,12 +33,18 @@ def _default_index_dir() -> Path:
     return Path.home() / ".local" / "share" / "grounded-qa" / "index"
 
 
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "grounded-qa" / "data"
+
+
 class Settings(BaseSettings):
     """Service and CLI configuration; every field can be set as ``QA_<NAME>``."""
 
     model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
 
     index_dir: Path = Field(default_factory=_default_index_dir)
+    # State that is not the index (evaluation indexes, feedback, logs): survives rebuilds.
+    data_dir: Path = Field(default_factory=_default_data_dir)
     sources: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [Path("seeds")])
     model: str = DEFAULT_MODEL
     embedder: Literal[BACKENDS] = DEFAULT_BACKEND  # type: ignore[valid-type]
