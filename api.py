@@ -11,7 +11,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from qa.live import LiveEngine, Watcher
-from service import admin, docs, errors, metrics, native, openai_api, widget
+from service import admin, docs, errors, feedback, metrics, native, openai_api, widget
+from service.access import AccessControl
+from service.journal import Journal
 from service.middleware import BodyTimeout, CatchAll, DeclaredLengthLimit, SecurityHeaders
 from service.server import configure_process
 from service.settings import Settings
@@ -41,16 +43,20 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
         if watcher:
             watcher.stop()
         live.close()
+        journal.close()
 
     app = FastAPI(title="Grounded QA", version="0.1.0", lifespan=lifespan,
                   description="Answers taken from the articles, with exact citations.",
                   docs_url=None, redoc_url=None)
+    journal = Journal(settings.data_dir, settings.retention_days)
     app.state.settings = settings
     app.state.live = live
+    app.state.journal = journal
     errors.install(app, settings.max_body_bytes)
     measured = metrics.install(app)
     docs.install(app)
     app.include_router(native.router)
+    app.include_router(feedback.router)
     app.include_router(admin.router)
     app.include_router(openai_api.router)
     app.include_router(widget.router)
@@ -59,13 +65,19 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     app.add_middleware(DeclaredLengthLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(AccessControl, metrics=measured,
+                       keys=[k.get_secret_value() for k in settings.api_keys],
+                       allowed_origins=settings.allowed_origins,
+                       rate_limit=settings.rate_limit, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization"],
+        allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
         max_age=600,
     )
     app.add_middleware(CatchAll)
-    app.add_middleware(metrics.MeasureRequests, metrics=measured)
+    app.add_middleware(metrics.MeasureRequests, metrics=measured,
+                       log_questions=settings.log_questions)
     return app

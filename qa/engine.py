@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -14,7 +16,7 @@ from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.retriever import RetrievalConfig, Retriever
-from qa.scope import Scope, today, visible, within
+from qa.scope import Filters, Scope, today, visible, within
 from qa.timewords import time_window
 from qa.types import Answer, Citation, Message, Passage
 
@@ -75,10 +77,11 @@ class Engine:
         k = self.config.top_k if top_k is None else top_k
         scope = scope or Scope()
         as_of = scope.as_of or today()
+        ident = answer_id(messages, k, scope.filters, as_of, self.version)
         allowed = visible(self.index.catalog, self.index.store, scope, as_of)
         if not allowed.any() and self.index.manifest.articles:
             return Answer(NO_MATCH, False, 0.0, [], [], self.version, query.retrieval,
-                          "no_matching_articles", as_of.isoformat())
+                          "no_matching_articles", as_of.isoformat(), ident)
         prefer, prefer_weight = self._preference(query.question, as_of, allowed)
         # A follow-up retrieves with its borrowed context, but the answer must fit the
         # question itself: both texts go to the model in one call.
@@ -96,13 +99,13 @@ class Engine:
         confidence = confidence_of(pick, ranked[0]) if pick else 0.0
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
-                          query.retrieval, "low_confidence", as_of.isoformat())
+                          query.retrieval, "low_confidence", as_of.isoformat(), ident)
         article = self.index.store.article_by_rowid(pick.article_rowid)
         quote = article.text[pick.span.start : pick.span.end]
         citation = Citation(1, article.id, article.title, article.url, article.published,
                             pick.span.start, pick.span.end, quote)
         return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
-                      query.retrieval, None, as_of.isoformat())
+                      query.retrieval, None, as_of.isoformat(), ident)
 
     def _preference(self, question: str, as_of: date,
                     allowed: np.ndarray) -> tuple[np.ndarray | None, float]:
@@ -119,6 +122,14 @@ class Engine:
             return None, 0.0
         prefer = within(self.index.catalog, start, end) & allowed
         return (prefer if prefer.any() else None), weight
+
+
+def answer_id(messages: Sequence[Message], k: int, filters: Filters, as_of: date,
+              version: str) -> str:
+    """A stable id for the answer to this conversation, in this scope, from this index."""
+    key = json.dumps([[(m.role, m.content) for m in messages], k, as_of.isoformat(),
+                      asdict(filters), version], default=str, sort_keys=True)
+    return "ans_" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _passage(evidence: Evidence) -> Passage:

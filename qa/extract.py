@@ -18,6 +18,7 @@ from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence
 from index.terms import terms
+from qa.answer_types import answer_type, holds
 from qa.conversation import Query
 from qa.limits import ANSWER_MAX_CHARS
 from qa.retriever import Candidate
@@ -36,6 +37,7 @@ class ExtractionConfig:
     rank_weight: float = 0.1  # answer: bonus for the top passage, decaying with rank
     context_weight: float = 0.1  # weight of borrowed follow-up context terms
     repeat_penalty: float = 0.5  # factor on a sentence an earlier answer already gave
+    type_weight: float = 0.1  # bonus for a sentence holding the kind of answer asked for
     min_chars: int = 60  # a shorter best sentence is joined with its neighbour
     max_chars: int = ANSWER_MAX_CHARS
 
@@ -91,6 +93,7 @@ class Extractor:
         if not pool:
             return []
         weights = self._term_weights(query.question, query.context)
+        kind = answer_type(query.question) if cfg.type_weight else None
         scored: dict[int, ScoredSentence] = {}
         evidence = []
         top_fused = max(c.fused for c in pool) or 1.0
@@ -104,8 +107,8 @@ class Extractor:
             fresh = [s for s in sentences if s.rowid not in scored]
             if fresh:
                 text = (self.index.store.article_text(cand.stored.article_rowid)
-                        if query.answered else "")
-                for s in self._score(fresh, vector, weights, text, query.answered):
+                        if query.answered or kind else "")
+                for s in self._score(fresh, vector, weights, text, query, kind):
                     scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
@@ -134,8 +137,8 @@ class Extractor:
         return self._widen(best) if best else None
 
     def _score(self, sentences: list[StoredSentence], vector: np.ndarray,
-               weights: dict[str, float], text: str,
-               answered: tuple[str, ...]) -> list[ScoredSentence]:
+               weights: dict[str, float], text: str, query: Query,
+               kind: str | None) -> list[ScoredSentence]:
         cfg = self.config
         total = sum(weights.values()) or 1.0
         rows = self.index.sentence_vectors[[s.rowid for s in sentences]]
@@ -144,7 +147,10 @@ class Extractor:
         for sentence, cos in zip(sentences, dense, strict=True):
             lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
             score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
-            if text and _already_given(text[sentence.span.start : sentence.span.end], answered):
+            said = text[sentence.span.start : sentence.span.end]
+            if kind and holds(kind, said, query.question):
+                score += cfg.type_weight
+            if query.answered and _already_given(said, query.answered):
                 score *= cfg.repeat_penalty
             out.append(ScoredSentence(sentence, float(cos), lexical, score))
         return out

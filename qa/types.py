@@ -55,3 +55,6 @@ class Answer:
     # (the filters and as_of leave nothing to search); None when grounded.
     reason: str | None = None
     as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)
+    # Names this answer for feedback: the same conversation, scope and index give the same
+    # id (and the same answer), so identical answers share their ratings.
+    answer_id: str = ""

@@ -24,6 +24,7 @@ from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
 from qa.scope import ScopeError, parse_scope
 from qa.types import Answer, Message
+from service.logs import configure_logging
 from service.server import configure_process, uvicorn_config
 from service.settings import TOP_K, Settings
 
@@ -225,7 +226,36 @@ def serve(
     settings = _settings(index_dir)
     settings.host = host or settings.host
     settings.port = port or settings.port
-    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    configure_logging(settings.log_json)
+    # Our access middleware logs each request once, as a structured line.
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, log_config=None,
+                                  access_log=False)).run()
+
+
+@app.command()
+def report(
+    since: Annotated[str, typer.Option(help="How far back: 7d, 24h, 30m, 2w or YYYY-MM-DD."
+                                       )] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """The gap report: questions readers asked that the archive could not answer well,
+    grouped by meaning, and the answers they rated down."""
+    from service.journal import Journal
+    from service.report import gap_report, render, since_time
+
+    try:
+        start = since_time(since)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).removeprefix("--since: "),
+                                 param_hint="--since") from exc
+    settings = _settings(None)
+    journal = Journal(settings.data_dir, settings.retention_days)
+    try:
+        result = gap_report(journal, _embedder(settings), start,
+                            settings.report_low_confidence)
+    finally:
+        journal.close()
+    typer.echo(json.dumps(result, indent=2, ensure_ascii=False) if as_json else render(result))
 
 
 @eval_app.command("squad")

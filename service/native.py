@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from index.records import Article
 from qa.live import NotReady
+from service.asking import AskerDep
 from service.deps import EngineDep, LiveDep
 from service.errors import ApiError, not_ready_response
 from service.responses import BODY_ERRORS, errors, streams
@@ -17,11 +18,11 @@ router = APIRouter()
 
 @router.post("/api/chat", response_model=ChatResponse,
              responses={**streams(ChatResponse), **BODY_ERRORS, **errors(503)})
-def chat(body: ChatRequest, engine: EngineDep):
+def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
     """Answer the last user message of a conversation, with exact citations.
 
     With ``"stream": true`` the answer comes as server-sent events."""
-    answer = engine.answer(body.to_messages(), top_k=body.top_k, scope=body.scope())
+    answer = ask(engine, body.to_messages(), body.top_k, body.scope(), "api")
     if body.stream:
         return native_stream(answer)
     return ChatResponse.of(answer)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa.limits import MAX_MESSAGES
 from qa.types import Answer, Message
+from service.asking import AskerDep
 from service.deps import EngineDep
 from service.responses import BODY_ERRORS, errors, streams
 from service.schemas import HAS_A_QUESTION, Question, Scoped, Turn
@@ -104,10 +105,10 @@ def models() -> dict:
 @router.post("/chat/completions", responses={
     **streams(description="A chat completion, or its chunks as server-sent events"),
     **BODY_ERRORS, **errors(503)})
-def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
+def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerDep):
     """Answer like an OpenAI chat model, with citations."""
     messages = body.to_messages()
-    answer = engine.answer(messages, top_k=body.top_k, scope=body.scope())
+    answer = ask(engine, messages, body.top_k, body.scope(), "openai")
     created = int(datetime.fromisoformat(engine.index.manifest.created_at).timestamp())
     ident = "chatcmpl-" + hashlib.sha256(json.dumps(
         [body.model_dump(mode="json", include={"messages", "top_k", "filters"}),
@@ -124,6 +125,7 @@ def chat_completions(body: ChatCompletionRequest, engine: EngineDep):
         "usage": _usage(messages, answer),
         "grounded": answer.grounded, "confidence": answer.confidence,
         "index_version": answer.index_version, "reason": answer.reason, "as_of": answer.as_of,
+        "answer_id": answer.answer_id,
     }
 
 
@@ -140,7 +142,7 @@ def _chunks(ident: str, created: int, answer: Answer,
         yield chunk({"content": piece})
     yield chunk({}, "stop", citations=citations, grounded=answer.grounded,
                 confidence=answer.confidence, index_version=answer.index_version,
-                reason=answer.reason, as_of=answer.as_of)
+                reason=answer.reason, as_of=answer.as_of, answer_id=answer.answer_id)
     yield sse("[DONE]")
 
 

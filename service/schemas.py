@@ -106,13 +106,14 @@ class ChatResponse(BaseModel):
     reason: Literal["low_confidence", "no_matching_articles"] | None = Field(
         None, description="Why there is no grounded answer (null when grounded).")
     as_of: str | None = Field(None, description="The day the question was answered as of.")
+    answer_id: str = Field("", description="Names this answer for POST /api/feedback.")
 
     @classmethod
     def of(cls, a: Answer) -> ChatResponse:
         """From the core's answer."""
         return cls(answer=a.text, grounded=a.grounded, confidence=a.confidence,
                    citations=a.citations, passages=a.passages, index_version=a.index_version,
-                   reason=a.reason, as_of=a.as_of)
+                   reason=a.reason, as_of=a.as_of, answer_id=a.answer_id)
 
 
 class ErrorBody(BaseModel):

@@ -73,6 +73,9 @@ def uvicorn_config(app: object, settings: Settings, **overrides: object) -> uvic
         "host": settings.host, "port": settings.port, "log_level": "info",
         "http": header_timeout_protocol(settings.header_timeout),
         "timeout_keep_alive": int(max(1, settings.keep_alive_timeout)), "lifespan": "on",
+        # uvicorn would trust X-Forwarded-For from 127.0.0.1 by default; the service trusts
+        # only QA_TRUSTED_PROXIES, in its access control.
+        "proxy_headers": False,
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)

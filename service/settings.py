@@ -5,6 +5,7 @@ Only the edges (the CLI and the HTTP app) create Settings; they pass plain value
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -66,6 +67,15 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0)  # seconds to send a request's headers
     body_timeout: float = Field(10.0, gt=0)  # seconds between two parts of a body
     keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds before a connection closes
+    retention_days: float = Field(90.0, gt=0)  # how long the journal keeps questions, feedback
+    log_questions: bool = False  # put question text in the access log
+    log_json: bool | None = None  # JSON log lines (default: unless stderr is a terminal)
+    # Bearer keys required on the public endpoints when set (the widget's allowed origins
+    # need none); the rate limit per key, else per client address, e.g. "60/minute".
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    rate_limit: str | None = None
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    report_low_confidence: float = Field(0.5, ge=0.0, le=1.0)  # below: in the gap report
 
     @field_validator("admin_key", mode="before")
     @classmethod
@@ -82,7 +92,28 @@ class Settings(BaseSettings):
             raise ValueError(f"the admin key must have at least {MIN_ADMIN_KEY_CHARS} characters")
         return value
 
-    @field_validator("sources", "allowed_origins", mode="before")
+    @field_validator("rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit like '60/minute': {value!r}") from exc
+        return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError on a bad address
+        return value
+
+    @field_validator("sources", "allowed_origins", "api_keys", "trusted_proxies",
+                     mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

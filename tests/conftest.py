@@ -139,6 +139,7 @@ def serve(index_dir: Path, embedder: Embedder, **settings) -> LiveServer:
     """A live server over an index directory with an already-loaded embedder."""
     from api import create_app
 
+    settings.setdefault("data_dir", Path(index_dir).parent / "data")
     cfg = Settings(index_dir=index_dir, **settings)
     live = LiveEngine(index_dir, lambda: embedder, cfg.answer_config())
     return LiveServer(create_app(cfg, live), cfg)

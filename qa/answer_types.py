@@ -1,0 +1,76 @@
+"""What kind of answer a question wants, and whether a sentence holds one.
+
+A "how many" question is answered by a sentence with a number in it, a "who" question by
+one that names someone the question does not already name. The extractor gives such
+sentences a bonus; it never invents text. The rules, by the question's opening words:
+
+- number: "how many / much / old / long / far", "what percentage / number / share";
+  a sentence holds one with digits or a number word that the question lacks.
+- date: "when", "what year / day / date / month"; a year, month, weekday or date word.
+- name: "who / whom / whose / where", "which or what + person, company, team, country,
+  city, ..."; a capitalised word (not opening the sentence) that the question lacks.
+"""
+
+from __future__ import annotations
+
+import re
+
+NUMBER, DATE, NAME = "number", "date", "name"
+
+_NUMBER_Q = re.compile(r"\b(how (many|much|old|long|far|tall|big|large|often)|what "
+                       r"(percentage|percent|number|share|amount|age|fraction)|by how)\b",
+                       re.IGNORECASE)
+_DATE_Q = re.compile(r"^\s*(when)\b|\b(what|which) (year|day|date|month|week)\b",
+                     re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|\b(which|what) "
+                     r"(person|man|woman|company|companies|team|country|countries|city|"
+                     r"state|nation|organi[sz]ation|group|party|player|singer|actor|actress"
+                     r"|artist|band|brand|network|firm|agency|airline|leader|official|"
+                     r"president|politician|candidate|athlete|author|celebrity|star|"
+                     r"musician|rapper|university|school|island|region|province|"
+                     r"retailer|carmaker|automaker|bank|court|senator|governor|lawmaker|"
+                     r"ceo|executive|billionaire|tech)\b", re.IGNORECASE)
+
+_NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                 "ten", "eleven", "twelve", "dozen", "dozens", "hundred", "hundreds",
+                 "thousand", "thousands", "million", "millions", "billion", "billions",
+                 "trillion", "half", "twenty", "thirty", "forty", "fifty", "sixty",
+                 "seventy", "eighty", "ninety"}
+_DATE_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
+               "september", "october", "november", "december", "monday", "tuesday",
+               "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday",
+               "today", "tomorrow", "week", "month", "year", "decade", "century"}
+_TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|\d[\d,.:%]*")
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+
+
+def answer_type(question: str) -> str | None:
+    """``number``, ``date`` or ``name``, or None when the question's form says nothing."""
+    if _NUMBER_Q.search(question):
+        return NUMBER
+    if _DATE_Q.search(question):
+        return DATE
+    if _NAME_Q.search(question):
+        return NAME
+    return None
+
+
+def _question_words(question: str) -> set[str]:
+    return {t.lower().rstrip(".,") for t in _TOKEN.findall(question)}
+
+
+def holds(kind: str, sentence: str, question: str) -> bool:
+    """True when the sentence has a token of the wanted kind that the question lacks."""
+    asked = _question_words(question)
+    tokens = _TOKEN.findall(sentence)
+    for i, token in enumerate(tokens):
+        word = token.lower().rstrip(".,")
+        if word in asked:
+            continue
+        if kind == NUMBER and (token[0].isdigit() or word in _NUMBER_WORDS):
+            return True
+        if kind == DATE and (_YEAR.match(word) or word in _DATE_WORDS):
+            return True
+        if kind == NAME and i > 0 and token[0].isupper() and word not in _DATE_WORDS:
+            return True
+    return False
