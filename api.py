@@ -14,6 +14,7 @@ from qa.live import LiveEngine, Watcher
 from service import admin, docs, errors, feedback, metrics, native, openai_api, widget
 from service.access import AccessControl
 from service.journal import Journal
+from service.mcp_server import build_mcp
 from service.middleware import BodyTimeout, CatchAll, DeclaredLengthLimit, SecurityHeaders
 from service.server import configure_process
 from service.settings import Settings
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
                 watcher.start()
 
         threading.Thread(target=load, name="engine-loader", daemon=True).start()
-        yield
+        async with mcp.session_manager.run():
+            yield
         if watcher:
             watcher.stop()
         live.close()
@@ -60,6 +62,12 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     app.include_router(admin.router)
     app.include_router(openai_api.router)
     app.include_router(widget.router)
+    # MCP over Streamable HTTP at /mcp: stateless JSON, behind the same middleware (keys,
+    # rate limits, body limits, logs) as every other public route.
+    mcp = build_mcp(live, journal)
+    for route in mcp.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                         json_response=True, host=settings.host).routes:
+        app.router.routes.append(metrics.named(route))
     # Added innermost first: the last one added sees the request first.
     app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)

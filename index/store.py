@@ -209,6 +209,15 @@ class StoreReader:
         return [r[0] for r in self.conn.execute(
             f"SELECT rowid FROM articles WHERE id IN ({marks})", list(article_ids))]
 
+    def source_summary(self) -> list[dict]:
+        """Each source (None: articles without one) with its article count and first and
+        last publication dates."""
+        rows = self.conn.execute(
+            """SELECT source, count(*), min(published), max(published) FROM articles
+               GROUP BY source ORDER BY count(*) DESC, source""").fetchall()
+        return [{"source": r[0], "articles": r[1], "first_published": r[2],
+                 "last_published": r[3]} for r in rows]
+
     def articles(self) -> list[tuple[int, Article]]:
         """Every article with its row id, in row order."""
         rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()

@@ -233,6 +233,28 @@ def serve(
 
 
 @app.command()
+def mcp(index_dir: IndexDirOpt = None) -> None:
+    """Serve the MCP tools (search_articles, answer, get_article) over stdio, for a local
+    assistant that starts this command."""
+    from qa.live import LiveEngine
+    from service.journal import Journal
+    from service.mcp_server import build_mcp
+
+    settings = _settings(index_dir)
+    configure_logging(True)  # stdout carries the protocol: every log line goes to stderr
+    live = LiveEngine(settings.index_dir, lambda: _embedder(settings), settings.answer_config())
+    live.warm_up()
+    if live.problem():
+        raise Failure(live.problem())
+    journal = Journal(settings.data_dir, settings.retention_days)
+    try:
+        build_mcp(live, journal).run("stdio")
+    finally:
+        live.close()
+        journal.close()
+
+
+@app.command()
 def report(
     since: Annotated[str, typer.Option(help="How far back: 7d, 24h, 30m, 2w or YYYY-MM-DD."
                                        )] = "7d",

@@ -1,0 +1,121 @@
+"""The Model Context Protocol server: the same engine as the HTTP API, as MCP tools.
+
+Mounted at ``/mcp`` (Streamable HTTP, stateless, JSON responses) and run by ``qa mcp``
+over stdio. No model tokens are spent: the tools return the engine's grounded answer,
+passages and article text.
+
+Tools: ``search_articles``, ``answer``, ``get_article``. Resource: ``articles://sources``
+(the sources with their article counts and date ranges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from qa.conversation import ConversationError
+from qa.limits import MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
+from qa.live import LiveEngine, NotReady
+from qa.scope import ScopeError, parse_scope
+from qa.types import Message
+from service.asking import ask
+from service.journal import Journal
+
+INSTRUCTIONS = (
+    "Grounded answers from a news archive. Every answer is text quoted from an article, "
+    "with the article id and character offsets it came from; when the archive does not "
+    "answer, 'grounded' is false: say so instead of guessing. Dates are YYYY-MM-DD; as_of "
+    "(default today) hides later articles; filters: published_after, published_before, "
+    "sources, article_ids.")
+
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
+                                description="The question, in plain words.")]
+Filters = Annotated[dict[str, Any] | None, Field(
+    None, description="Optional: published_after, published_before (YYYY-MM-DD, inclusive), "
+    "sources (list), article_ids (list). A filter matching nothing gives no answer.")]
+AsOf = Annotated[str | None, Field(None, description="Answer as of this day, YYYY-MM-DD "
+                                   "(default: today, UTC).")]
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A request the service refuses reaches the assistant as a tool error with the same
+    message the HTTP API gives (not as a crash)."""
+    try:
+        yield
+    except (ScopeError, ConversationError) as exc:
+        raise ToolError(exc.message) from exc
+    except NotReady as exc:
+        raise ToolError(f"the service is not ready: {exc}") from exc
+
+
+def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
+    """An MCP server answering from ``live`` (and recording questions in ``journal``)."""
+    server = MCPServer("grounded-qa", title="Grounded QA", instructions=INSTRUCTIONS,
+                       version="0.1.0")
+
+    @server.tool()
+    def search_articles(query: Question, k: Annotated[int, Field(
+            TOP_K_DEFAULT, ge=TOP_K_MIN, le=TOP_K_MAX)] = TOP_K_DEFAULT,
+            filters: Filters = None, as_of: AsOf = None) -> dict[str, Any]:
+        """Find the passages of the archive that best match a query, best first, with their
+        article ids, character offsets, titles, dates and URLs."""
+        with refusals(), live.use() as engine:
+            found = engine.answer([Message("user", query)], top_k=k,
+                                  scope=parse_scope(as_of, filters))
+            store = engine.index.store
+            passages = []
+            for p in found.passages:
+                article = store.article(p.article_id)
+                passages.append({**asdict(p), "url": article.url if article else None,
+                                 "published": article.published if article else None,
+                                 "source": article.source if article else None})
+        return {"passages": passages, "as_of": found.as_of, "reason": (
+            found.reason if found.reason == "no_matching_articles" else None),
+                "index_version": found.index_version}
+
+    @server.tool()
+    def answer(question: Question, filters: Filters = None,
+               as_of: AsOf = None) -> dict[str, Any]:
+        """Answer a question with a sentence quoted from the archive and its citation, or
+        say that the archive does not answer it (grounded false, with the reason)."""
+        with refusals(), live.use() as engine:
+            found = ask(engine, journal, [Message("user", question)], None,
+                        parse_scope(as_of, filters), "mcp")
+        return {"answer": found.text, "grounded": found.grounded,
+                "confidence": found.confidence, "reason": found.reason,
+                "citations": [asdict(c) for c in found.citations],
+                "answer_id": found.answer_id, "as_of": found.as_of,
+                "index_version": found.index_version}
+
+    @server.tool()
+    def get_article(id: str, start: Annotated[int | None, Field(None, ge=0)] = None,
+                    end: Annotated[int | None, Field(None, ge=0)] = None) -> dict[str, Any]:
+        """An article's text (all of it, or the span [start, end) in characters, the
+        offsets citations use), with its title, URL, date and source."""
+        with refusals(), live.use() as engine:
+            article = engine.index.store.article(id)
+        if article is None:
+            raise ToolError(f"no article with id {id!r}")
+        lo = 0 if start is None else start
+        hi = len(article.text) if end is None else end
+        if not lo <= hi <= len(article.text):
+            raise ToolError(f"span {lo}..{hi} is outside the article (0..{len(article.text)})")
+        return {"id": article.id, "title": article.title, "url": article.url,
+                "published": article.published, "source": article.source,
+                "start": lo, "end": hi, "text": article.text[lo:hi]}
+
+    @server.resource("articles://sources", mime_type="application/json",
+                     description="The sources of the archive with their article counts and "
+                     "first and last publication dates.")
+    def sources() -> list[dict[str, Any]]:
+        with refusals(), live.use() as engine:
+            return engine.index.store.source_summary()
+
+    return server
