@@ -15,6 +15,7 @@ from index.reader import IndexReader
 from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
+from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
 from qa.timewords import time_window
@@ -103,7 +104,8 @@ class Engine:
         article = self.index.store.article_by_rowid(pick.article_rowid)
         quote = article.text[pick.span.start : pick.span.end]
         citation = Citation(1, article.id, article.title, article.url, article.published,
-                            pick.span.start, pick.span.end, quote)
+                            pick.span.start, pick.span.end, quote, article.source,
+                            sentence_link(article.url, quote))
         return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
                       query.retrieval, None, as_of.isoformat(), ident)
 

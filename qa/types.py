@@ -38,6 +38,9 @@ class Citation:
     start: int
     end: int
     quote: str
+    source: str | None = None
+    # The article URL with a text fragment that scrolls to and highlights the quote.
+    link: str | None = None
 
 
 @dataclass(frozen=True)

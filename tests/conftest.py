@@ -107,6 +107,7 @@ class LiveServer:
     def __init__(self, app, settings: Settings | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.settings = settings or Settings()
         config = uvicorn_config(app, settings or Settings(), host="127.0.0.1", port=self.port,
                                 log_level="warning")
         self.server = uvicorn.Server(config)

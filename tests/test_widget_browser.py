@@ -71,6 +71,14 @@ def host_pages(api: str) -> dict[str, tuple[str, str]]:
         "/hostile.html": (html, '<!doctype html><link rel="stylesheet" href="/hostile.css">'
                                 '<button class="launcher" id="own">Host button</button>'
                                 f'<div class="panel" id="ownpanel">host panel</div>{tag}'),
+        "/scoped.html": (html, f'<!doctype html><script src="{api}/widget.js" '
+                               'data-sources="nobody.example" defer></script>'),
+        "/since.html": (html, f'<!doctype html><script src="{api}/widget.js" '
+                              'data-since="2024-03-05" defer></script>'),
+        "/article.html": (html, "<!doctype html><title>Article</title>"
+                                + '<p style="height:3000px">Top of the page.</p>'
+                                + "".join(f"<p>{p}</p>" for p in STORIES[2]["text"].split("\n\n"))
+                                + '<p style="height:3000px">End.</p>'),
         "/inline.html": (html, '<!doctype html><h1>Inline</h1><qa-chat data-title="Inline '
                                f'chat"></qa-chat><script src="{api}/widget.js" data-mount="none"'
                                ' defer></script>'),
@@ -176,7 +184,9 @@ def test_ask_see_streamed_answer_open_citation(api, host, page):
     assert page.locator("qa-chat .source-title").inner_text() == citation["title"]
     meta = page.locator("qa-chat .source-meta")
     assert citation["published"] in meta.inner_text()
-    assert meta.locator("a").get_attribute("href") == citation["url"]
+    # The source card opens the article at the quoted sentence.
+    assert meta.locator("a").get_attribute("href") == citation["link"]
+    assert citation["link"].startswith(citation["url"] + "#:~:text=")
     assert page.errors == []
 
 
@@ -317,3 +327,57 @@ def test_demo_page_runs_under_its_strict_csp(api, page):
     page.locator("qa-chat textarea").press("Enter")
     page.locator("qa-chat .chip").first.wait_for()
     assert page.errors == []
+
+
+def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
+    server, _ = api
+    open_and_ask(page, host.url + "/page.html", QUESTION)
+    answer = page.locator("qa-chat .message.assistant").last
+    answer.locator(".chip").first.wait_for()
+    assert answer.locator(".origin").inner_text() == "news.example · 2024-03-05"
+    # Asked today of a 2024 article: the answer says how old it is.
+    assert "years before this answer" in answer.locator(".age").inner_text()
+    with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as sent:
+        answer.get_by_role("button", name="Not helpful").click()
+    assert sent.value.status == 200
+    assert answer.locator(".thanks").inner_text() == "Thanks!"
+    assert answer.get_by_role("button", name="Helpful", exact=True).is_disabled()
+    from service.journal import Journal
+
+    journal = Journal(server.settings.data_dir)
+    rated = journal.rated_since(0, "down")
+    assert [r.question for r in rated] == [QUESTION]
+
+
+def test_data_sources_and_since_restrict_what_is_searched(host, page):
+    bodies = []
+    page.on("request", lambda r: bodies.append(json.loads(r.post_data))
+            if r.url.endswith("/api/chat") else None)
+    open_and_ask(page, host.url + "/scoped.html", QUESTION)
+    bubble = page.locator("qa-chat .message.assistant.abstain")
+    bubble.wait_for()
+    assert "No article matches the sources and dates" in bubble.inner_text()
+    assert bodies[-1]["filters"] == {"sources": ["nobody.example"]}
+    open_and_ask(page, host.url + "/since.html", "How many residents were evacuated?")
+    page.locator("qa-chat .message.assistant:not([aria-busy])").last.wait_for()
+    assert bodies[-1]["filters"] == {"published_after": "2024-03-05"}
+    assert "1,200" not in page.locator("qa-chat .message.assistant").last.inner_text()
+
+
+def test_citation_link_scrolls_to_and_highlights_the_sentence(host, page):
+    from qa.links import sentence_link
+
+    quote = "The owners, Clara and Jon Mills, bake 800 loaves a day."
+    page.goto(host.url + "/article.html")
+    assert page.evaluate("window.scrollY") == 0
+    link = sentence_link(host.url + "/article.html", quote)
+    page.goto(link)
+    for _ in range(100):  # the host page's CSP forbids wait_for_function's eval
+        if page.evaluate("window.scrollY") > 1000:
+            break
+        page.wait_for_timeout(100)
+    # The sentence is in view: Chromium scrolled to the text the fragment names.
+    top = page.evaluate("""() => {
+        const p = [...document.querySelectorAll('p')].find(e => e.textContent.includes('800'));
+        return p.getBoundingClientRect().top; }""")
+    assert 0 <= top <= 800

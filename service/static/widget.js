@@ -4,7 +4,9 @@
  * Every piece of server text is rendered as text: never innerHTML of server data.
  * Attributes (on the script tag or a <qa-chat> element): data-title, data-theme
  * (light|dark|auto), data-endpoint (service URL, default: where this script came from),
- * data-placeholder, data-mount="none" (script tag: don't add the floating launcher).
+ * data-placeholder, data-mount="none" (script tag: don't add the floating launcher),
+ * data-sources (comma-separated: only these sources are searched), data-since (a day
+ * YYYY-MM-DD or a span like 30d, 12w, 6m, 1y: only articles published since then).
  */
 (() => {
   "use strict";
@@ -13,7 +15,31 @@
   const script = document.currentScript;
   const scriptBase = script && script.src ? new URL(".", script.src).href : new URL("/", location.href).href;
   const MAX_TURNS = 20;
+  const DAY = 86400000;
   let counter = 0;
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
+  }
+
+  // data-since: a day, or a span back from today (d, w, m = 30 days, y = 365 days).
+  function sinceDay(value) {
+    const text = (value || "").trim();
+    if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+    const span = /^(\d+)\s*([dwmy])$/i.exec(text);
+    if (!span) return null;
+    const days = Number(span[1]) * { d: 1, w: 7, m: 30, y: 365 }[span[2].toLowerCase()];
+    return isoDay(new Date(Date.now() - days * DAY));
+  }
+
+  // How old an answer is next to the day it was asked as of, when over a year.
+  function ageNote(published, asOf) {
+    if (!published || !asOf) return null;
+    const days = (Date.parse(asOf) - Date.parse(published)) / DAY;
+    if (!(days > 365)) return null;
+    const years = Math.floor(days / 365);
+    return `Published ${published}: ${years === 1 ? "over a year" : `${years} years`} before this answer.`;
+  }
 
   function h(tag, props, ...children) {
     const node = document.createElement(tag);
@@ -68,6 +94,11 @@
       this.setAttribute("data-mode", this.mode);
       this.endpoint = (this.dataset.endpoint || scriptBase).replace(/\/?$/, "/");
       this.storageKey = `qa-chat:${this.endpoint}`;
+      this.filters = {};
+      const sources = (this.dataset.sources || "").split(",").map((x) => x.trim()).filter(Boolean);
+      if (sources.length) this.filters.sources = sources;
+      const since = sinceDay(this.dataset.since);
+      if (since) this.filters.published_after = since;
       this.turns = this.load();
       const title = this.dataset.title || "Ask the articles";
       const root = this.attachShadow({ mode: "open" });
@@ -200,7 +231,8 @@
       const response = await fetch(`${this.endpoint}api/chat`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-        body: JSON.stringify({ messages, stream: true }),
+        body: JSON.stringify(Object.keys(this.filters).length
+          ? { messages, stream: true, filters: this.filters } : { messages, stream: true }),
       });
       if (!response.ok) {
         let message = `The service answered ${response.status}.`;
@@ -224,7 +256,10 @@
       if (!result) return bubble;
       if (!result.grounded) {
         bubble.classList.add("abstain");
-        bubble.append(result.answer, h("span", { class: "note", text: "No article answers this." }));
+        const why = result.reason === "no_matching_articles"
+          ? "No article matches the sources and dates this chat searches." : "No article answers this.";
+        bubble.append(result.answer, h("span", { class: "note", text: why }));
+        bubble.append(this.thumbs(result));
         return bubble;
       }
       const byNumber = new Map(result.citations.map((c) => [String(c.n), c]));
@@ -233,7 +268,39 @@
         if (/^\[\d+\]$/.test(part) && citation) bubble.append(this.chip(citation, result, bubble));
         else if (part) bubble.append(part);
       }
+      const first = result.citations[0];
+      if (first) {
+        const origin = [first.source, first.published].filter(Boolean).join(" · ");
+        if (origin) bubble.append(h("span", { class: "origin", text: origin }));
+        const age = ageNote(first.published, result.as_of);
+        if (age) bubble.append(h("span", { class: "note age", text: age }));
+      }
+      bubble.append(this.thumbs(result));
       return bubble;
+    }
+
+    thumbs(result) {
+      const bar = h("span", { class: "feedback", role: "group", "aria-label": "Rate this answer" });
+      if (!result.answer_id) return bar;
+      const send = async (rating, button) => {
+        for (const b of bar.querySelectorAll("button")) b.disabled = true;
+        button.setAttribute("aria-pressed", "true");
+        try {
+          const r = await fetch(`${this.endpoint}api/feedback`, {
+            method: "POST", headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ answer_id: result.answer_id, rating }),
+          });
+          bar.append(h("span", { class: "thanks", text: r.ok ? "Thanks!" : "Not recorded." }));
+        } catch (_) {
+          bar.append(h("span", { class: "thanks", text: "Not recorded." }));
+        }
+      };
+      const up = h("button", { class: "thumb", type: "button", "aria-label": "Helpful", text: "👍",
+        onclick: () => send("up", up) });
+      const down = h("button", { class: "thumb", type: "button", "aria-label": "Not helpful", text: "👎",
+        onclick: () => send("down", down) });
+      bar.append(up, down);
+      return bar;
     }
 
     chip(citation, result, bubble) {
@@ -259,7 +326,8 @@
     async fillSource(box, citation, passages) {
       const meta = h("span", { class: "source-meta" });
       if (citation.published) meta.append(citation.published);
-      const href = citation.url && safeUrl(citation.url);
+      // The link opens the article scrolled to the quoted sentence (a text fragment).
+      const href = safeUrl(citation.link || "") || (citation.url && safeUrl(citation.url));
       if (href) {
         if (citation.published) meta.append(" · ");
         meta.append(h("a", { href, target: "_blank", rel: "noopener noreferrer", text: "Read the article" }));
