@@ -173,6 +173,15 @@ class Builder:
             articles, skipped = read_sources(sources)
         except FileNotFoundError as exc:
             raise BuildFailed(str(exc)) from exc
+        return self.build_articles(articles, skipped, full, progress, began)
+
+    def build_articles(self, articles: Sequence[Article], skipped: list[tuple[str, str]],
+                       full: bool = False, progress: Progress | None = None,
+                       began: float | None = None) -> BuildReport:
+        """Build from articles already read (files and web pages alike); ``skipped``
+        (what could not be read, and why) goes into the report."""
+        began = time.perf_counter() if began is None else began
+        articles = sorted(articles, key=lambda a: a.id)
         if not articles:
             raise BuildFailed("no readable articles in the sources")
         with self.dir.lock():

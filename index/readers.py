@@ -202,17 +202,24 @@ def _from_html(raw: str, source: SourceFile) -> Article:
     if doc is None:
         raise UnreadableFile(source.path, "no main text found in the HTML")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    return article_from_extraction(data, source.key, data.get("url"))
+
+
+def article_from_extraction(data: dict, article_id: str, url: str | None,
+                            source: str | None = None) -> Article:
+    """An article from trafilatura's extraction of a page (text, title, date, site;
+    ``source`` overrides the site name the page gives)."""
     paragraphs = _paragraphs(_normalise_lines(data.get("text") or ""))
     title = (data.get("title") or "").strip()
     if paragraphs and (not title or paragraphs[0] == title):
         title = paragraphs.pop(0)  # the headline opens the extracted text; keep it once
     return Article(
-        id=source.key,
+        id=article_id,
         title=title,
         text="\n\n".join(clean_paragraphs(paragraphs)),
-        url=data.get("url"),
+        url=url,
         published=_date_or_none(data.get("date")),
-        source=data.get("sitename") or data.get("hostname"),
+        source=source or data.get("sitename") or data.get("hostname"),
     )
 
 

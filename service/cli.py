@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,16 +16,18 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from index.builder import Builder, BuildFailed
+from index.builder import Builder, BuildFailed, BuildReport
 from index.embedder import Embedder
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
+from index.sources import Gathered, gather
+from index.web import FetchCache, Fetcher
 from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
 from qa.scope import ScopeError, parse_scope
 from qa.types import Answer, Message
-from service.logs import configure_logging
+from service.logs import configure_logging, get_logger
 from service.server import configure_process, uvicorn_config
 from service.settings import TOP_K, Settings
 
@@ -84,26 +87,98 @@ class _TqdmProgress:
                 self.bar.close()
 
 
+SourcesArg = Annotated[list[str] | None, typer.Argument(
+    help="Files, folders, feed/sitemap/page URLs, URL-list files (default: QA_SOURCES, "
+    "else seeds/).", show_default=False)]
+
+
+def _build_once(settings: Settings, sources: list[str], full: bool,
+                progress: _TqdmProgress | None = None) -> tuple[BuildReport, Gathered]:
+    """Gather the sources (files read, web pages fetched) and build. Raises Failure."""
+    spec = settings.embedder_spec()
+    builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
+                      spec.backend_name, settings.chunker(), settings.keep_builds,
+                      settings.vector_index)
+
+    def fetcher() -> Fetcher:
+        cache = FetchCache(settings.data_dir / "fetch.sqlite")
+        return Fetcher(settings.fetch_settings(), cache)
+
+    began = time.perf_counter()
+    try:
+        found = gather(sources, fetcher)
+        report = builder.build_articles(found.articles, found.skipped, full, progress, began)
+    except FileNotFoundError as exc:
+        raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    except (BuildFailed, BuildLocked) as exc:
+        raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    return report, found
+
+
+def _summary(report: BuildReport, found: Gathered) -> str:
+    line = report.summary()
+    if found.web is not None:
+        web = found.web
+        line += (f"; web: {len(web.articles)} pages, {web.requests} requests, "
+                 f"{web.not_modified} not modified, {web.skipped_by_lastmod} skipped by "
+                 f"lastmod, {len(web.gone)} gone, {len(web.failed)} failed")
+    return line
+
+
 @index_app.command("build")
 def build(
-    sources: Annotated[list[Path] | None, typer.Argument(help="Files or folders "
-                       "(default: QA_SOURCES, else seeds/).", show_default=False)] = None,
+    sources: SourcesArg = None,
     index_dir: IndexDirOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
 ) -> None:
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
-    spec = settings.embedder_spec()
-    builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
-                      spec.backend_name, settings.chunker(), settings.keep_builds,
-                      settings.vector_index)
-    try:
-        report = builder.build(sources or settings.sources, full=full, progress=_TqdmProgress())
-    except (BuildFailed, BuildLocked) as exc:
-        raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    report, found = _build_once(settings, sources or settings.sources, full, _TqdmProgress())
     for path, reason in report.skipped:
         typer.echo(f"skipped {path}: {reason}", err=True)
-    typer.echo(report.summary())
+    typer.echo(_summary(report, found))
+
+
+@index_app.command("sync")
+def sync(
+    sources: SourcesArg = None,
+    index_dir: IndexDirOpt = None,
+    every: Annotated[str, typer.Option(help="Time between runs: 30s, 15m, 1h.")] = "15m",
+    runs: Annotated[int | None, typer.Option(min=1, help="Stop after this many runs "
+                    "(default: run until stopped).")] = None,
+) -> None:
+    """Keep the index up to date: an incremental build now and then every interval, in
+    the foreground, one log line per run. Runs never overlap: each starts after the
+    previous ends, and while another process builds in the same index directory a run
+    logs that and leaves it to the next one."""
+    seconds = _interval(every)
+    settings = _settings(index_dir)
+    configure_logging(settings.log_json)
+    log = get_logger("qa.sync")
+    chosen = sources or settings.sources
+    done = 0
+    while True:
+        began = time.monotonic()
+        try:
+            report, found = _build_once(settings, chosen, False)
+            log.info("sync", summary=_summary(report, found), published=report.build_id,
+                     failed=[url for url, _ in report.skipped][:20],
+                     seconds=round(time.monotonic() - began, 1))
+        except Failure as exc:  # one bad run (a site down, a lock held) is not the end
+            log.error("sync failed", error=str(exc), seconds=round(time.monotonic() - began, 1))
+        done += 1
+        if runs is not None and done >= runs:
+            return
+        time.sleep(max(0.0, seconds - (time.monotonic() - began)))
+
+
+def _interval(value: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    text = value.strip().lower()
+    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
+        return float(int(text[:-1]) * units[text[-1]])
+    raise typer.BadParameter(f"expected a duration like 30s, 15m, 1h, got {value!r}",
+                             param_hint="--every")
 
 
 def _open(settings: Settings, expect: Expectation | None = None) -> IndexReader:
@@ -301,7 +376,8 @@ def eval_squad(
     embedder = _embedder(settings)
     try:
         results = evaluate_squad(path, embedder, settings.answer_config(),
-                                 negatives=negatives or settings.sources, n=sample_size,
+                                 negatives=negatives or [Path(p) for p in settings.sources],
+                                 n=sample_size,
                                  seed=seed, chunker=settings.chunker())
     except (KeyError, ValueError) as exc:
         raise Failure(f"{path} is not a SQuAD-format file: {exc}") from exc

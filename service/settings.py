@@ -21,6 +21,7 @@ from index.embedder import (
     default_cache_dir,
 )
 from index.vector_index import KINDS
+from index.web import FetchSettings
 from qa.engine import AnswerConfig
 from qa.limits import MAX_BODY_BYTES, MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
 
@@ -46,7 +47,8 @@ class Settings(BaseSettings):
     index_dir: Path = Field(default_factory=_default_index_dir)
     # State that is not the index (evaluation indexes, feedback, logs): survives rebuilds.
     data_dir: Path = Field(default_factory=_default_data_dir)
-    sources: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [Path("seeds")])
+    # Files, folders, feed/sitemap/page URLs and URL-list files (comma-separated).
+    sources: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["seeds"])
     model: str = DEFAULT_MODEL
     embedder: Literal[BACKENDS] = DEFAULT_BACKEND  # type: ignore[valid-type]
     model_cache: Path = Field(default_factory=default_cache_dir)  # ONNX exports
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
     rate_limit: str | None = None
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     report_low_confidence: float = Field(0.5, ge=0.0, le=1.0)  # below: in the gap report
+    # Fetching feeds, sitemaps and pages: who we are, and how politely we ask.
+    contact: str = "https://github.com/grounded-qa"  # a URL or e-mail for site owners
+    fetch_timeout: float = Field(20.0, gt=0)
+    fetch_max_bytes: int = Field(5 << 20, ge=1024)
+    fetch_delay: float = Field(1.0, ge=0)  # seconds between two requests to one host
+    fetch_concurrency: int = Field(4, ge=1, le=64)
+    fetch_max_pages: int = Field(10_000, ge=1)
 
     @field_validator("admin_key", mode="before")
     @classmethod
@@ -123,6 +132,13 @@ class Settings(BaseSettings):
     def embedder_spec(self, threads: int = 0) -> EmbedderSpec:
         """The embedder these settings name (``threads``: per call, 0 for every core)."""
         return EmbedderSpec(self.model, self.embedder, self.model_cache, threads)
+
+    def fetch_settings(self) -> FetchSettings:
+        """How the fetcher of web sources behaves."""
+        return FetchSettings(user_agent=f"grounded-qa/0.1 (+{self.contact})",
+                             timeout=self.fetch_timeout, max_bytes=self.fetch_max_bytes,
+                             delay=self.fetch_delay, concurrency=self.fetch_concurrency,
+                             max_pages=self.fetch_max_pages)
 
     def chunker(self) -> ChunkerConfig:
         """The chunking settings as the index builder takes them."""
