@@ -145,6 +145,7 @@ class Fetcher:
         self._last: dict[str, float] = {}
         self._guard = threading.Lock()
         self._slots = threading.BoundedSemaphore(settings.concurrency)
+        self._prefetched: dict[str, httpx.Response] = {}  # pages met while expanding
         self.report = WebReport()
 
     # --- politeness ---------------------------------------------------------------
@@ -220,6 +221,9 @@ class Fetcher:
 
     def _expand(self, url: str, depth: int) -> list[tuple[str, float | None]]:
         """The pages a source names: a feed's or a sitemap's entries, else the URL."""
+        cached = self.cache.get(url)
+        if cached and cached[3]:
+            return [(url, None)]  # a page we know: asked for conditionally below
         if not self.allowed(url):
             self._fail(url, "disallowed by robots.txt")
             return []
@@ -233,7 +237,8 @@ class Fetcher:
             return []
         head = response.content[:512].decode("utf-8", "replace").lstrip().lower()
         if not head.startswith(_XML_STARTS):
-            return [(url, None)]  # a page: fetched again below, conditionally
+            self._prefetched[url] = response  # a page: extracted below without a new request
+            return [(url, None)]
         if "<urlset" in head or "<sitemapindex" in head:
             return self._sitemap(url, response.content, depth)
         return _feed_entries(response.content, url)
@@ -278,7 +283,7 @@ class Fetcher:
         if cached and cached[1]:
             headers["If-Modified-Since"] = cached[1]
         try:
-            response = self._get(url, headers)
+            response = self._prefetched.pop(url, None) or self._get(url, headers)
         except (httpx.HTTPError, _TooLarge) as exc:
             self._fail(url, _why(exc))
             return kept
