@@ -24,6 +24,8 @@ from index.chunking import (
     ChunkerConfig,
     split_sentences,
 )
+from index.copies import THRESHOLD as WIRE_THRESHOLD
+from index.copies import copy_groups
 from index.embedder import Embedder
 from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
@@ -66,6 +68,8 @@ class BuildReport:
     embedded_texts: int = 0
     reused_texts: int = 0
     repeated_texts: int = 0  # texts identical to one embedded in this build: not re-embedded
+    copies: int = 0  # articles that fold into another one's story (group members - groups)
+    copy_groups: int = 0  # the stories they are copies of
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     note: str = ""  # why an incremental build ran as a full one, if it did
@@ -90,7 +94,8 @@ class BuildReport:
         note = f" ({self.note})" if self.note else ""
         return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts "
                 f"({self.texts_per_second:.0f} texts/s), shared {self.repeated_texts} repeats, "
-                f"reused {self.reused_texts}; "
+                f"reused {self.reused_texts}; {self.copies} wire copies of "
+                f"{self.copy_groups} stories; "
                 f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
 
 
@@ -132,10 +137,13 @@ class Builder:
         chunker: ChunkerConfig | None = None,
         keep_builds: int = 3,
         vector_index: str = "auto",
+        wire_threshold: float = WIRE_THRESHOLD,
     ) -> None:
         """``embedder_factory`` is called only when something must be embedded;
         ``model_name`` and ``backend`` are what its vectors will be recorded as;
-        ``vector_index`` is ``auto`` (exact below a size, IVF above), ``flat`` or ``ivf``."""
+        ``vector_index`` is ``auto`` (exact below a size, IVF above), ``flat`` or ``ivf``;
+        ``wire_threshold`` is the similarity at which pages are copies of one story
+        (1.0: never)."""
         self.dir = IndexDir(index_dir)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -143,6 +151,7 @@ class Builder:
         self.chunker = Chunker(self.chunker_config)
         self.keep_builds = keep_builds
         self.vector_index = vector_index
+        self.wire_threshold = wire_threshold
         choose(0, vector_index)  # an unknown kind fails here, before any work
         self.recipe = Recipe(
             model=model_name, embedder_backend=backend,
@@ -153,10 +162,11 @@ class Builder:
     @classmethod
     def with_embedder(cls, index_dir: Path, embedder: Embedder,
                       chunker: ChunkerConfig | None = None, keep_builds: int = 3,
-                      vector_index: str = "auto") -> Builder:
+                      vector_index: str = "auto",
+                      wire_threshold: float = WIRE_THRESHOLD) -> Builder:
         """A builder for an embedder that is already loaded."""
         return cls(index_dir, lambda: embedder, embedder.name, embedder.backend, chunker,
-                   keep_builds, vector_index)
+                   keep_builds, vector_index, wire_threshold)
 
     @property
     def embedder(self) -> Embedder:
@@ -250,6 +260,11 @@ class Builder:
                             for c in chunks],
                            [article.text[s.start : s.end] for s in spans])
         chunk_vectors, sentence_vectors = plan.vectors(self, progress)
+        if self.wire_threshold < 1.0:
+            groups = copy_groups([a.text for a in articles], self.wire_threshold)
+            writer.add_copies(groups)  # row ids are the articles' positions
+            stories = len(set(groups.values()))
+            report.copies, report.copy_groups = len(groups) - stories, stories
         writer.finish(plan.document_frequencies)
         spec = choose(len(chunk_vectors), self.vector_index)
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)

@@ -33,6 +33,7 @@ class Catalog:
     article_source: np.ndarray  # int32 code by article rowid; index into ``sources``
     sources: list[str]  # distinct sources, lower case ('' for none)
     chunk_article: np.ndarray  # int32 article rowid by chunk rowid (-1: no such chunk)
+    article_group: np.ndarray  # int32 by article rowid: its wire-copy group (itself if none)
 
     @classmethod
     def load(cls, store: StoreReader) -> Catalog:
@@ -52,7 +53,16 @@ class Catalog:
         chunk_article = np.full(max((p[0] for p in pairs), default=-1) + 1, -1, dtype=np.int32)
         for chunk_rowid, article_rowid in pairs:
             chunk_article[chunk_rowid] = article_rowid
-        return cls(article_day, article_source, list(codes), chunk_article)
+        article_group = np.arange(size, dtype=np.int32)
+        for article_rowid, group_rowid in store.copy_groups():
+            article_group[article_rowid] = group_rowid
+        return cls(article_day, article_source, list(codes), chunk_article, article_group)
+
+    def copies_of(self, article_rowid: int) -> np.ndarray:
+        """The row ids of the other articles of this article's wire-copy group."""
+        group = self.article_group[article_rowid]
+        members = np.flatnonzero(self.article_group == group)
+        return members[members != article_rowid]
 
     def chunk_mask(self, articles: np.ndarray) -> np.ndarray:
         """The chunks (bool by chunk rowid) of the articles marked in ``articles``."""

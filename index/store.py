@@ -41,6 +41,10 @@ CREATE TABLE sentences (
 );
 CREATE INDEX sentences_article ON sentences(article_rowid, start);
 CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE copies (                   -- wire copies: articles of one story
+    article_rowid INTEGER PRIMARY KEY,
+    group_rowid INTEGER NOT NULL        -- the member with the lowest row id
+);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(
     title, text, tokenize = '{FTS_TOKENIZER}'
 );
@@ -95,6 +99,10 @@ class StoreWriter:
         )
         self.articles += 1
         return rowid
+
+    def add_copies(self, groups: dict[int, int]) -> None:
+        """Record which articles are copies of one story (article rowid -> group rowid)."""
+        self.conn.executemany("INSERT INTO copies VALUES (?,?)", sorted(groups.items()))
 
     def add_chunks(self, article_rowid: int, title: str, chunks: Sequence[Chunk]) -> None:
         """Insert an article's chunks (and their FTS rows)."""
@@ -196,6 +204,24 @@ class StoreReader:
         """(rowid, published, source) of every article (no text read)."""
         return [tuple(r) for r in self.conn.execute(
             "SELECT rowid, published, source FROM articles")]
+
+    def copy_groups(self) -> list[tuple[int, int]]:
+        """(article rowid, group rowid) of every article that has wire copies (none in
+        builds made before copies were detected)."""
+        try:
+            return [tuple(r) for r in self.conn.execute("SELECT * FROM copies")]
+        except sqlite3.OperationalError:
+            return []
+
+    def article_refs(self, rowids: Sequence[int]) -> list[dict]:
+        """id, url, source and published of these articles (no text read), in row order."""
+        if not rowids:
+            return []
+        marks = ",".join("?" * len(rowids))
+        rows = self.conn.execute(
+            f"SELECT id, url, source, published FROM articles WHERE rowid IN ({marks}) "
+            "ORDER BY rowid", [int(r) for r in rowids]).fetchall()
+        return [{"id": r[0], "url": r[1], "source": r[2], "published": r[3]} for r in rows]
 
     def chunk_articles(self) -> list[tuple[int, int]]:
         """(chunk rowid, article rowid) of every chunk."""

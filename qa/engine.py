@@ -19,9 +19,10 @@ from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
 from qa.timewords import time_window
-from qa.types import Answer, Citation, Message, Passage
+from qa.types import Answer, Citation, CopyRef, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
+MAX_COPIES_LISTED = 20
 NO_MATCH = "I don't know: no article matches the date and filters of this question."
 
 
@@ -94,7 +95,9 @@ class Engine:
         candidates = self.retriever.search(query.retrieval, vector, depth,
                                            None if allowed.all() else allowed, prefer,
                                            prefer_weight)
-        ranked = self.extractor.rerank(query, qvector, candidates)
+        # Wire copies of one story answer once: their later passages make room for others.
+        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates),
+                             self.index.catalog.article_group)
         passages = [_passage(e) for e in ranked[:k]]
         pick = self.extractor.pick(ranked, same_story=bool(query.context))
         confidence = confidence_of(pick, ranked[0]) if pick else 0.0
@@ -103,9 +106,12 @@ class Engine:
                           query.retrieval, "low_confidence", as_of.isoformat(), ident)
         article = self.index.store.article_by_rowid(pick.article_rowid)
         quote = article.text[pick.span.start : pick.span.end]
+        copies = [r for r in self.index.catalog.copies_of(pick.article_rowid) if allowed[r]]
+        also_in = [CopyRef(**ref) for ref in
+                   self.index.store.article_refs(copies[:MAX_COPIES_LISTED])]
         citation = Citation(1, article.id, article.title, article.url, article.published,
                             pick.span.start, pick.span.end, quote, article.source,
-                            sentence_link(article.url, quote))
+                            sentence_link(article.url, quote), also_in)
         return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
                       query.retrieval, None, as_of.isoformat(), ident)
 
@@ -124,6 +130,19 @@ class Engine:
             return None, 0.0
         prefer = within(self.index.catalog, start, end) & allowed
         return (prefer if prefer.any() else None), weight
+
+
+def fold_copies(ranked: list[Evidence], group_of: np.ndarray) -> list[Evidence]:
+    """Keep the passages of the best-ranked copy of each story (other articles of its
+    wire-copy group are dropped; passages of that same article stay)."""
+    chosen: dict[int, int] = {}
+    kept = []
+    for evidence in ranked:
+        article = evidence.candidate.stored.article_rowid
+        group = int(group_of[article])
+        if chosen.setdefault(group, article) == article:
+            kept.append(evidence)
+    return kept
 
 
 def answer_id(messages: Sequence[Message], k: int, filters: Filters, as_of: date,

@@ -27,6 +27,16 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class CopyRef:
+    """Another page carrying the same story (a wire copy) as a cited article."""
+
+    id: str
+    url: str | None
+    source: str | None
+    published: str | None
+
+
+@dataclass(frozen=True)
 class Citation:
     """An exact quote: ``quote == article.text[start:end]``."""
 
@@ -41,6 +51,7 @@ class Citation:
     source: str | None = None
     # The article URL with a text fragment that scrolls to and highlights the quote.
     link: str | None = None
+    also_in: list[CopyRef] = field(default_factory=list)  # the story's other copies
 
 
 @dataclass(frozen=True)

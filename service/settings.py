@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.chunking import ChunkerConfig
+from index.copies import THRESHOLD as WIRE_THRESHOLD
 from index.embedder import (
     BACKENDS,
     DEFAULT_BACKEND,
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(ChunkerConfig.chunk_overlap, ge=0, le=1000)
     keep_builds: int = Field(3, ge=1)
     vector_index: Literal[KINDS] = "auto"  # type: ignore[valid-type]
+    # Pages this similar (Jaccard of word 5-shingles) are copies of one story; 1: never.
+    wire_threshold: float = Field(WIRE_THRESHOLD, gt=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_key: SecretStr | None = None

@@ -33,7 +33,7 @@ def test_plain_completion_keeps_citations(hashing_server):
     citations = choice.message.model_extra["citations"]
     assert citations[0]["article_id"] == "bakery"
     assert set(citations[0]) == {"n", "article_id", "title", "url", "published", "start",
-                                 "end", "quote", "source", "link"}
+                                 "end", "quote", "source", "link", "also_in"}
     native = httpx.post(hashing_server.url + "/api/chat",
                         json={"messages": [{"role": "user", "content": QUESTION}]}).json()
     assert citations == native["citations"]

@@ -1,0 +1,70 @@
+"""Wire copies: the same story syndicated on many pages, or republished under a new
+headline, found at build time so answers can be given from one copy.
+
+Each article's text becomes a MinHash of its word 5-shingles (datasketch); locality
+sensitive hashing proposes pairs, the estimated Jaccard similarity confirms them (at
+least ``threshold``), and confirmed pairs are joined into groups (union-find). A group is
+named by its member with the lowest row id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+SHINGLE = 5  # words a shingle
+PERMUTATIONS = 128
+THRESHOLD = 0.7  # the default Jaccard similarity at which two pages are copies
+MIN_WORDS = 40  # shorter texts are too small to call copies with confidence
+_WORD = re.compile(r"\w+")
+
+
+def _shingles(text: str) -> list[bytes]:
+    words = _WORD.findall(text.lower())
+    return [" ".join(words[i : i + SHINGLE]).encode()
+            for i in range(max(0, len(words) - SHINGLE + 1))]
+
+
+def copy_groups(texts: Sequence[str], threshold: float = THRESHOLD,
+                seed: int = 1) -> dict[int, int]:
+    """Article index -> the index naming its group, for every article that has a copy.
+
+    Articles without copies are left out.
+    """
+    from datasketch import MinHash, MinHashLSH
+
+    # LSH only proposes pairs (its banding needs a threshold below ~0.95); the estimated
+    # similarity of each proposed pair decides.
+    lsh = MinHashLSH(threshold=min(threshold, 0.9), num_perm=PERMUTATIONS)
+    hashes: dict[int, MinHash] = {}
+    for i, text in enumerate(texts):
+        shingles = _shingles(text)
+        if len(shingles) < MIN_WORDS:
+            continue
+        m = MinHash(num_perm=PERMUTATIONS, seed=seed)
+        m.update_batch(shingles)
+        hashes[i] = m
+        lsh.insert(i, m)
+    parent = list(range(len(texts)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, m in hashes.items():
+        for j in lsh.query(m):
+            if j != i and m.jaccard(hashes[j]) >= threshold:
+                a, b = root(i), root(j)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[int, int] = {}
+    sizes = np.bincount([root(i) for i in hashes], minlength=len(texts)) if hashes else []
+    for i in hashes:
+        r = root(i)
+        if sizes[r] > 1:
+            groups[i] = r
+    return groups
