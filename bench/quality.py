@@ -1,7 +1,10 @@
 """Benchmark: our answers against BM25 and the usual LangChain recipe, same run, same sample.
 
 Usage: python -m bench.quality --squad PATH [--sample 2000] [--seed 13]
-Prints a table and writes ``bench/results/quality.{json,md}``.
+       python -m bench.quality --news DIR [--quick] [--no-recipe] [--index-dir D]
+Prints a table and writes ``bench/results/quality.{json,md}`` (SQuAD) or
+``bench/results/quality_news[_quick].{json,md}`` (the news set, by its protocol; the
+baselines, as in the set's README, without the date filter).
 """
 
 from __future__ import annotations
@@ -23,11 +26,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, required=True)
-    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--squad", type=Path)
+    parser.add_argument("--news", type=Path, help="the news-rtqa folder")
+    parser.add_argument("--quick", action="store_true", help="news: the quick loop")
+    parser.add_argument("--no-recipe", action="store_true", help="news: skip the recipe")
+    parser.add_argument("--index-dir", type=Path, help="news: where our index is kept")
+    parser.add_argument("--sample", type=int, default=None)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.news:
+        news_main(args)
+        return
+    if not args.squad:
+        parser.error("--squad or --news is required")
+    args.sample = args.sample or 2000
 
     settings = Settings()
     embedder = settings.embedder_spec().load()
@@ -58,6 +71,68 @@ def main() -> None:
         f"../shared/eval/squad-v1.1-dev.json --sample {args.sample} --seed {args.seed}`\n\n"
         + table + "\n")
     print(table)
+
+
+def news_main(args: argparse.Namespace) -> None:
+    """Ours (by the protocol, as of each quiz's next day) beside BM25 and the recipe."""
+    from bench.news import archive_of, choose, evaluate_news, load_questions
+    from index.readers import SourceFile, read_file
+
+    settings = Settings()
+    embedder = settings.embedder_spec().load()
+    name = "news-quick" if args.quick else "news"
+    index_dir = args.index_dir or settings.data_dir / "eval" / name
+    ours = evaluate_news(args.news, embedder, settings.answer_config(), index_dir,
+                         quick=args.quick, n=args.sample, seed=args.seed,
+                         chunker=settings.chunker())
+    questions = choose(load_questions(args.news, args.quick), args.sample, args.seed)
+    archive = archive_of(args.news, args.quick)
+    articles = [{"text": a.text} for a in read_file(SourceFile(archive, archive.name))]
+    chunks = recipe_chunks(articles)
+    rows = {"ours": ours, "bm25": _row(run_bm25(chunks, questions)),
+            "set": name, "questions": len(questions), "seed": args.seed,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    if not args.no_recipe:
+        began = time.perf_counter()
+        rows["langchain_recipe"] = _row(run_recipe(chunks, questions, embedder))
+        rows["recipe_total_s"] = round(time.perf_counter() - began, 1)
+    RESULTS.mkdir(exist_ok=True)
+    stem = name.replace("-", "_").replace("news", "quality_news")
+    (RESULTS / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    table = _news_table(rows)
+    flags = " --quick" if args.quick else ""
+    (RESULTS / f"{stem}.md").write_text(
+        f"# Answer quality on the news set ({name})\n\n`python -m bench.quality --news "
+        f"../shared/eval/news-rtqa{flags}`\n\n" + table + "\n")
+    print(table)
+
+
+def _news_table(rows: dict) -> str:
+    ours = rows["ours"]
+    lines = ["| system | hit@1 | hit@5 | MRR@10 | article hit@5 | answer accuracy | "
+             "abstention | p50 ms |", "|---|---|---|---|---|---|---|---|",
+             f"| **ours** (as of the day after each quiz) | {ours['hit1']:.3f} | "
+             f"{ours['hit5']:.3f} | {ours['mrr10']:.3f} | {ours['article_hit5']:.3f} | "
+             f"{ours['answer_accuracy']:.3f} | {ours['abstention_rate']:.1%} | "
+             f"{ours['latency_p50_ms']:.1f} |"]
+    baselines = [("BM25 (bm25s), 1000/200 chunks, no date filter", rows["bm25"])]
+    if "langchain_recipe" in rows:
+        baselines.append(("LangChain recipe (MiniLM + FAISS), no date filter",
+                          rows["langchain_recipe"]))
+    for name, r in baselines:
+        lines.append(f"| {name} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['mrr@10']:.3f} | "
+                     f"— | {r['answer_accuracy']:.3f} | {r['abstention_rate']:.1%} | "
+                     f"{r['latency_p50_ms']:.1f} |")
+    lines += ["", "| ratio (ours / baseline) | hit@1 | hit@5 | MRR@10 | answer accuracy |",
+              "|---|---|---|---|---|"]
+    for name, r in baselines:
+        pairs = (("hit1", "hit@1"), ("hit5", "hit@5"), ("mrr10", "mrr@10"),
+                 ("answer_accuracy", "answer_accuracy"))
+        lines.append(f"| vs {name.split(',')[0]} | " + " | ".join(
+            f"{ours[a] / r[b]:.2f}x" if r[b] else "—" for a, b in pairs) + " |")
+    lines += ["", f"{rows['questions']} questions, index {ours['index_version']} "
+              f"({ours['index_articles']} pages), {rows['machine']}."]
+    return "\n".join(lines)
 
 
 def _row(s: Scores) -> dict:

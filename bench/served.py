@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -16,10 +17,14 @@ QA = str(Path(sys.executable).parent / "qa")
 
 
 @contextmanager
-def served(index_dir: Path, env: dict[str, str], port: int = 8765) -> Iterator[tuple[str, int]]:
-    """``qa serve`` over an index, ready; yields (base URL, server pid)."""
+def served(index_dir: Path, env: dict[str, str], port: int = 8765,
+           output: IO | None = None) -> Iterator[tuple[str, int]]:
+    """``qa serve`` over an index, ready; yields (base URL, server pid). The server's
+    output goes to ``output`` (a file), else nowhere."""
+    sink = output if output is not None else subprocess.DEVNULL
     server = subprocess.Popen([QA, "serve", "--index-dir", str(index_dir), "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=sink, stderr=subprocess.STDOUT if output
+                              else subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300

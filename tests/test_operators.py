@@ -177,33 +177,15 @@ def test_every_response_has_a_request_id(index_dir, hashing, tmp_path):
 
 def test_qa_serve_logs_one_json_line_per_request(index_dir, tmp_path):
     import os
-    import subprocess
 
+    from bench.served import served
     from tests.conftest import free_port
-    from tests.test_cli import QA
 
-    port = free_port()
     env = {**os.environ, "QA_MODEL": "hashing-256", "QA_DATA_DIR": str(tmp_path / "data"),
            "QA_MIN_CONFIDENCE": "0.25"}
-    log_file = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([QA, "serve", "--index-dir", str(index_dir), "--port", str(port)],
-                              stdout=log_file, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        answered = chat(url, QUESTION)
-        request_id = answered.headers["x-request-id"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log_file.close()
+    with (tmp_path / "server.log").open("w") as log_file, \
+            served(index_dir, env, free_port(), log_file) as (url, _):
+        request_id = chat(url, QUESTION).headers["x-request-id"]
     lines = [json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines()
              if line.strip()]  # every line is JSON (uvicorn's own included)
     mine = [line for line in lines if line.get("request_id") == request_id]
