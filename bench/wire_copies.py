@@ -36,12 +36,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threshold", type=float, default=0.7, help="the one labelled")
+    parser.add_argument("--thresholds", type=float, nargs="*", default=list(THRESHOLDS))
     args = parser.parse_args()
     articles = read_file(SourceFile(args.archive, args.archive.name))
     texts = [a.text for a in articles]
     rows = []
     chosen: dict[int, int] = {}
-    for threshold in THRESHOLDS:
+    for threshold in args.thresholds:
         began = time.perf_counter()
         groups = copy_groups(texts, threshold)
         seconds = time.perf_counter() - began

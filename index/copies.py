@@ -1,15 +1,19 @@
 """Wire copies: the same story syndicated on many pages, or republished under a new
 headline, found at build time so answers can be given from one copy.
 
-Each article's text becomes a MinHash of its word 5-shingles (datasketch); locality
-sensitive hashing proposes pairs, the estimated Jaccard similarity confirms them (at
-least ``threshold``), and confirmed pairs are joined into groups (union-find). A group is
-named by its member with the lowest row id.
+Site chrome repeated on many pages (a newsletter sign-up, a cookie notice) would make
+unrelated short pages of one site look alike, so paragraphs found on more than
+``max(20, 0.2%)`` of the pages are left out first. Each article's remaining text becomes
+a MinHash of its word 5-shingles (datasketch); locality sensitive hashing proposes
+pairs, the estimated Jaccard similarity confirms them (at least ``threshold``), and
+confirmed pairs are joined into groups (union-find). A group is named by its member with
+the lowest row id.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +22,23 @@ SHINGLE = 5  # words a shingle
 PERMUTATIONS = 128
 THRESHOLD = 0.7  # the default Jaccard similarity at which two pages are copies
 MIN_WORDS = 40  # shorter texts are too small to call copies with confidence
+BOILERPLATE_SHARE = 0.002  # a paragraph on more pages than this share is site chrome
+BOILERPLATE_MIN = 20  # ... and on more than this many pages
 _WORD = re.compile(r"\w+")
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [" ".join(p.lower().split()) for p in text.split("\n") if p.strip()]
+
+
+def without_chrome(texts: Sequence[str]) -> list[str]:
+    """Each text without the paragraphs that many pages share (site chrome)."""
+    counts: Counter[str] = Counter()
+    split = [_paragraphs(t) for t in texts]
+    for paragraphs in split:
+        counts.update(set(paragraphs))
+    cap = max(BOILERPLATE_MIN, int(BOILERPLATE_SHARE * len(texts)))
+    return ["\n".join(p for p in paragraphs if counts[p] <= cap) for paragraphs in split]
 
 
 def _shingles(text: str) -> list[bytes]:
@@ -39,7 +59,7 @@ def copy_groups(texts: Sequence[str], threshold: float = THRESHOLD,
     # similarity of each proposed pair decides.
     lsh = MinHashLSH(threshold=min(threshold, 0.9), num_perm=PERMUTATIONS)
     hashes: dict[int, MinHash] = {}
-    for i, text in enumerate(texts):
+    for i, text in enumerate(without_chrome(texts)):
         shingles = _shingles(text)
         if len(shingles) < MIN_WORDS:
             continue
