@@ -132,14 +132,17 @@ def test_follow_up_with_the_real_model_through_openai(tmp_path, corpus_dir, real
     with serve(tmp_path / "ix", real_model) as server:
         server.wait_ready()
         api = client(server)
-        first = [{"role": "user", "content": "How many people were evacuated in Elmswick?"}]
+        first = [{"role": "user", "content": "How many council seats did the Green Party "
+                                             "win in Harlow?"}]
         answer = api.chat.completions.create(model="qa", messages=first).choices[0].message
-        assert "1,200" in answer.content
+        assert "14 of the 40" in answer.content
         alone = api.chat.completions.create(model="qa", messages=[
             {"role": "user", "content": "How many of them were students?"}]).choices[0].message
         follow = api.chat.completions.create(model="qa", messages=[
             *first, {"role": "assistant", "content": answer.content},
             {"role": "user", "content": "How many of them were students?"}]).choices[0].message
-        assert alone.model_extra["citations"][0]["article_id"] != "flood"
-        assert follow.model_extra["citations"][0]["article_id"] == "flood"
-        assert "300" in follow.content
+        # Alone, the question finds the flood story's students; after the election
+        # question, the election story's.
+        assert alone.model_extra["citations"][0]["article_id"] != "election"
+        assert follow.model_extra["citations"][0]["article_id"] == "election"
+        assert "5,000" in follow.content
