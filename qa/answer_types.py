@@ -74,3 +74,32 @@ def holds(kind: str, sentence: str, question: str) -> bool:
         if kind == NAME and i > 0 and token[0].isupper() and word not in _DATE_WORDS:
             return True
     return False
+
+
+_NUMBER_RUN = re.compile(
+    r"(?:[$€£]\s?)?\b\d[\d,.]*(?:\s?%|\s(?:percent|million|billion|thousand|trillion))?"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|sixty|seventy|eighty|ninety|a hundred|hundreds|a dozen|dozens)"
+    r"(?:\s(?:million|billion|thousand|hundred))?\b", re.IGNORECASE)
+_DATE_RUN = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?:\s\d{1,2})?"
+    r"(?:,?\s(?:1[89]|20)\d\d)?\b|\b(?:1[89]|20)\d\d\b")
+
+
+def answer_span(kind: str | None, sentence: str, question: str) -> tuple[int, int] | None:
+    """The one number or date in the sentence that the question lacks, as offsets into
+    the sentence; None when the kind is another, or there is none or more than one
+    (then the whole sentence is the answer)."""
+    pattern = {NUMBER: _NUMBER_RUN, DATE: _DATE_RUN}.get(kind or "")
+    if pattern is None:
+        return None
+    asked = question.lower()
+    found = [m for m in pattern.finditer(sentence)
+             if m.group(0).strip().lower() not in asked]
+    distinct = {m.group(0).strip().lower() for m in found}
+    if len(distinct) != 1:
+        return None
+    m = found[0]
+    start = m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+    return start, m.end()

@@ -12,6 +12,7 @@ import numpy as np
 
 from index.embedder import Embedder
 from index.reader import IndexReader
+from qa.answer_types import answer_span, answer_type
 from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
@@ -19,7 +20,7 @@ from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
 from qa.timewords import time_window
-from qa.types import Answer, Citation, CopyRef, Message, Passage
+from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
 MAX_COPIES_LISTED = 20
@@ -112,8 +113,11 @@ class Engine:
         citation = Citation(1, article.id, article.title, article.url, article.published,
                             pick.span.start, pick.span.end, quote, article.source,
                             sentence_link(article.url, quote), also_in)
+        inside = answer_span(answer_type(query.question), quote, query.question)
+        span = (AnswerSpan(article.id, pick.span.start + inside[0], pick.span.start + inside[1],
+                           quote[inside[0] : inside[1]]) if inside else None)
         return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
-                      query.retrieval, None, as_of.isoformat(), ident)
+                      query.retrieval, None, as_of.isoformat(), ident, span)
 
     def _preference(self, question: str, as_of: date,
                     allowed: np.ndarray) -> tuple[np.ndarray | None, float]:

@@ -55,6 +55,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class AnswerSpan:
+    """The short answer inside the cited sentence (a number or a date), when there is
+    exactly one: ``article.text[start:end] == text``."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
     """A grounded answer, or an honest abstention (``grounded`` false, no citations)."""
 
@@ -72,3 +83,4 @@ class Answer:
     # Names this answer for feedback: the same conversation, scope and index give the same
     # id (and the same answer), so identical answers share their ratings.
     answer_id: str = ""
+    answer_span: AnswerSpan | None = None

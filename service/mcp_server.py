@@ -92,6 +92,7 @@ def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
                 "confidence": found.confidence, "reason": found.reason,
                 "citations": [asdict(c) for c in found.citations],
                 "answer_id": found.answer_id, "as_of": found.as_of,
+                "answer_span": asdict(found.answer_span) if found.answer_span else None,
                 "index_version": found.index_version}
 
     @server.tool()

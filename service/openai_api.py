@@ -126,6 +126,7 @@ def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerD
         "grounded": answer.grounded, "confidence": answer.confidence,
         "index_version": answer.index_version, "reason": answer.reason, "as_of": answer.as_of,
         "answer_id": answer.answer_id,
+        "answer_span": asdict(answer.answer_span) if answer.answer_span else None,
     }
 
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qa.limits import MAX_FILTER_VALUES, MAX_MESSAGE_CHARS, MAX_MESSAGES, MAX_QUESTION_CHARS
 from qa.scope import Scope, parse_scope
-from qa.types import Answer, Citation, Message, Passage
+from qa.types import Answer, AnswerSpan, Citation, Message, Passage
 from service.settings import TopK
 
 # The conversation rules the core enforces (qa.conversation.check_conversation), stated in
@@ -107,13 +107,17 @@ class ChatResponse(BaseModel):
         None, description="Why there is no grounded answer (null when grounded).")
     as_of: str | None = Field(None, description="The day the question was answered as of.")
     answer_id: str = Field("", description="Names this answer for POST /api/feedback.")
+    answer_span: AnswerSpan | None = Field(
+        None, description="The short answer (a number or date) inside the cited sentence, "
+        "when there is exactly one.")
 
     @classmethod
     def of(cls, a: Answer) -> ChatResponse:
         """From the core's answer."""
         return cls(answer=a.text, grounded=a.grounded, confidence=a.confidence,
                    citations=a.citations, passages=a.passages, index_version=a.index_version,
-                   reason=a.reason, as_of=a.as_of, answer_id=a.answer_id)
+                   reason=a.reason, as_of=a.as_of, answer_id=a.answer_id,
+                   answer_span=a.answer_span)
 
 
 class ErrorBody(BaseModel):

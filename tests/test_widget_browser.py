@@ -177,6 +177,9 @@ def test_ask_see_streamed_answer_open_citation(api, host, page):
     citation = expected["citations"][0]
     answer = page.locator("qa-chat .message.assistant").last
     assert "800 loaves" in answer.inner_text()
+    # The short answer is highlighted inside the sentence, at the offsets the API gives.
+    assert expected["answer_span"]["text"] == "800"
+    assert answer.locator("mark.answer-span").inner_text() == "800"
     assert streamed and streamed[0].startswith("text/event-stream")
     chip.click()
     assert chip.get_attribute("aria-expanded") == "true"

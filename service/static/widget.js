@@ -263,12 +263,19 @@
         return bubble;
       }
       const byNumber = new Map(result.citations.map((c) => [String(c.n), c]));
+      const first = result.citations[0];
+      // The short answer inside the quoted sentence, highlighted (as text, never HTML).
+      const span = result.answer_span;
+      const from = span && first ? span.start - first.start : -1;
+      const to = from + (span ? span.text.length : 0);
       for (const part of result.answer.split(/(\[\d+\])/)) {
         const citation = byNumber.get(part.slice(1, -1));
         if (/^\[\d+\]$/.test(part) && citation) bubble.append(this.chip(citation, result, bubble));
-        else if (part) bubble.append(part);
+        else if (part && from >= 0 && part.slice(from, to) === span.text) {
+          bubble.append(part.slice(0, from), h("mark", { class: "answer-span", text: span.text }),
+            part.slice(to));
+        } else if (part) bubble.append(part);
       }
-      const first = result.citations[0];
       if (first) {
         const origin = [first.source, first.published].filter(Boolean).join(" · ");
         if (origin) bubble.append(h("span", { class: "origin", text: origin }));
