@@ -105,6 +105,14 @@ class Engine:
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
                           query.retrieval, "low_confidence", as_of.isoformat(), ident)
+        citation, span = self._cite(pick, allowed, query.question)
+        return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
+                      self.version, query.retrieval, None, as_of.isoformat(), ident, span)
+
+    def _cite(self, pick: Pick, allowed: np.ndarray,
+              question: str) -> tuple[Citation, AnswerSpan | None]:
+        """The citation of a picked span (with the story's other visible copies and a link
+        to the sentence) and the short answer inside it, if there is one."""
         article = self.index.store.article_by_rowid(pick.article_rowid)
         quote = article.text[pick.span.start : pick.span.end]
         copies = [r for r in self.index.catalog.copies_of(pick.article_rowid) if allowed[r]]
@@ -113,11 +121,11 @@ class Engine:
         citation = Citation(1, article.id, article.title, article.url, article.published,
                             pick.span.start, pick.span.end, quote, article.source,
                             sentence_link(article.url, quote), also_in)
-        inside = answer_span(answer_type(query.question), quote, query.question)
-        span = (AnswerSpan(article.id, pick.span.start + inside[0], pick.span.start + inside[1],
-                           quote[inside[0] : inside[1]]) if inside else None)
-        return Answer(f"{quote} [1]", True, confidence, [citation], passages, self.version,
-                      query.retrieval, None, as_of.isoformat(), ident, span)
+        inside = answer_span(answer_type(question), quote, question)
+        span = (AnswerSpan(article.id, pick.span.start + inside[0],
+                           pick.span.start + inside[1], quote[inside[0] : inside[1]])
+                if inside else None)
+        return citation, span
 
     def _preference(self, question: str, as_of: date,
                     allowed: np.ndarray) -> tuple[np.ndarray | None, float]:
