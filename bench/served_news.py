@@ -1,0 +1,99 @@
+"""Serving a news index over HTTP: server RSS, ``/api/chat`` latency with one client
+(each question as of the day after its quiz, as the news protocol asks), throughput with
+8 clients, and the floor a question cannot beat (one query embedding and one FAISS
+search) measured in the same run.
+
+    python -m bench.served_news ../shared/eval/news-rtqa --index-dir D [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from bench.archive import throughput
+from bench.news import load_questions
+from bench.served import ask, rss_mb, served, summary
+from index.embedder import EmbedderSpec
+from index.reader import open_published
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def search_floor_ms(index_dir: Path, texts: list[str]) -> dict:
+    """p50 of one query embedding plus one FAISS search, in this process."""
+    embedder = EmbedderSpec(threads=1).load()
+    reader = open_published(index_dir)
+    costs = []
+    for text in texts:
+        began = time.perf_counter()
+        vector = embedder.embed_one(text)
+        reader.vectors.search(vector.reshape(1, -1), 50)
+        costs.append((time.perf_counter() - began) * 1000)
+    reader.close()
+    return {"p50": round(float(np.percentile(costs, 50)), 1),
+            "p95": round(float(np.percentile(costs, 95)), 1)}
+
+
+def main() -> None:
+    """Measure and write ``bench/results/served_news[_quick].{json,md}``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--requests", type=int, default=400)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    questions = load_questions(args.folder, args.quick)
+    bodies = [{"messages": [{"role": "user", "content": q.text}],
+               "as_of": q.as_of.isoformat()} for q in questions]
+    reader = open_published(args.index_dir)
+    res: dict = {"index_version": reader.version, "articles": reader.manifest.articles,
+                 "chunks": reader.manifest.chunks, "sentences": reader.manifest.sentences,
+                 "vector_index": reader.manifest.vector_index,
+                 "machine": f"{platform.machine()}, {os.cpu_count()} cores"}
+    reader.close()
+    env = {**os.environ, "QA_RELOAD_INTERVAL": "0", "QA_DATA_DIR": str(args.index_dir.parent
+                                                                       / "served-data")}
+    with served(args.index_dir, env) as (url, pid):
+        res["rss_mb_ready"] = round(rss_mb(pid), 1)
+        with httpx.Client() as http:
+            for body in bodies[:10]:
+                ask(http, url, body)
+            res["one_client_ms"] = summary([ask(http, url, b) for b in bodies[:200]])
+        rps, errors = throughput(url, bodies, 8, args.requests)
+        res["eight_clients"] = {"requests_per_s": round(rps, 1), "errors": errors,
+                                "requests": args.requests}
+        res["rss_mb_after"] = round(rss_mb(pid), 1)
+    res["search_floor_ms"] = search_floor_ms(args.index_dir, [q.text for q in questions[:200]])
+    res["p50_over_floor"] = round(res["one_client_ms"]["p50"] / res["search_floor_ms"]["p50"],
+                                  2)
+    stem = "served_news_quick" if args.quick else "served_news"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(res, indent=2) + "\n")
+    lines = [f"# Serving the news index ({res['articles']} pages, {res['chunks']} chunks, "
+             f"{res['vector_index']['factory']})", "",
+             "| measure | value |", "|---|---|",
+             f"| server RSS, ready / after the run | {res['rss_mb_ready']} / "
+             f"{res['rss_mb_after']} MB |",
+             f"| `/api/chat` 1 client, p50 / p95 | {res['one_client_ms']['p50']} / "
+             f"{res['one_client_ms']['p95']} ms |",
+             f"| one query embedding + one FAISS search (floor), p50 | "
+             f"{res['search_floor_ms']['p50']} ms |",
+             f"| p50 / floor | {res['p50_over_floor']}x |",
+             f"| 8 clients | {res['eight_clients']['requests_per_s']} req/s, "
+             f"{res['eight_clients']['errors']} errors |",
+             f"| machine | {res['machine']} |"]
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
