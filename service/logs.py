@@ -45,6 +45,19 @@ def configure_logging(json_lines: bool | None = None, level: int = logging.INFO)
         logging.getLogger(name).propagate = True
 
 
+# Until configure_logging() runs (``qa serve``, ``qa mcp``, ``qa index sync``), lines go
+# through the standard library as key=value text: an embedding app's own handlers decide,
+# and nothing is printed behind their back.
+structlog.configure(
+    processors=[structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.KeyValueRenderer(key_order=["event"])],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=False,
+)
+
+
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A structured logger."""
     return structlog.get_logger(name)
