@@ -12,6 +12,8 @@ from index.store import StoredChunk
 from index.terms import STOPWORDS, stem, words
 from qa.limits import MAX_LEXICAL_TERMS
 
+_OVERFETCH = 4  # lexical rows fetched per wanted row before a constrained query is needed
+
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -140,7 +142,15 @@ class Retriever:
         if not len(allowed):
             return {}
         excluded = np.flatnonzero(~articles)
-        if len(excluded) < len(allowed):  # the shorter list of the two goes to SQLite
+        if len(excluded) < len(allowed):
+            # Most articles allowed (the usual as_of case): the unconstrained ranking's
+            # first n allowed chunks ARE the constrained top n, whenever n of them are
+            # among the rows fetched; only otherwise is the slower constrained query run.
+            fetched = store.lexical_search(match, n * _OVERFETCH)
+            chunk_article = self.index.catalog.chunk_article
+            kept = [(r, s) for r, s in fetched if articles[chunk_article[r]]]
+            if len(kept) >= n or len(fetched) < n * _OVERFETCH:
+                return dict(kept[:n])
             return dict(store.lexical_search(match, n, excluded.tolist(), exclude=True))
         return dict(store.lexical_search(match, n, allowed.tolist()))
 
