@@ -27,6 +27,7 @@ from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
 from qa.scope import ScopeError, parse_scope
 from qa.types import Answer, Message
+from service.durations import span_seconds
 from service.logs import configure_logging, get_logger
 from service.server import configure_process, uvicorn_config
 from service.settings import TOP_K, Settings
@@ -173,10 +174,9 @@ def sync(
 
 
 def _interval(value: str) -> float:
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    text = value.strip().lower()
-    if len(text) >= 2 and text[-1] in units and text[:-1].isdigit() and int(text[:-1]) > 0:
-        return float(int(text[:-1]) * units[text[-1]])
+    seconds = span_seconds(value)
+    if seconds is not None:
+        return seconds
     raise typer.BadParameter(f"expected a duration like 30s, 15m, 1h, got {value!r}",
                              param_hint="--every")
 

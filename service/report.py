@@ -7,7 +7,6 @@ count), biggest groups first, followed by the answers readers rated down.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -15,11 +14,10 @@ from datetime import UTC, datetime
 import numpy as np
 
 from index.embedder import Embedder
+from service.durations import span_seconds
 from service.journal import Asked, Journal
 
 SIMILAR = 0.86  # cosine at or above which two questions count as the same question
-_SPAN = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-_UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def since_time(value: str, now: float | None = None) -> float:
@@ -28,9 +26,9 @@ def since_time(value: str, now: float | None = None) -> float:
     Raises ValueError with a readable message otherwise.
     """
     now = time.time() if now is None else now
-    span = _SPAN.match(value)
-    if span:
-        return now - int(span.group(1)) * _UNIT[span.group(2)]
+    span = span_seconds(value)
+    if span is not None:
+        return now - span
     try:
         day = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:

@@ -65,6 +65,9 @@ def test_feedback_and_report_survive_a_restart(index_dir, hashing, tmp_path):
         bad_since = httpx.get(server.url + "/api/admin/report", params={"since": "lately"},
                               headers=ADMIN)
         assert bad_since.status_code == 400 and bad_since.json()["error"]["param"] == "since"
+        huge = httpx.get(server.url + "/api/admin/report", params={"since": "9999999999d"},
+                         headers=ADMIN)
+        assert huge.status_code == 400  # not an overflow in date arithmetic
     journal = (tmp_path / "data" / "journal.sqlite")
     assert journal.is_file() and not str(journal).startswith(str(index_dir))
 
