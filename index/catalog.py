@@ -49,10 +49,9 @@ class Catalog:
                     article_day[rowid] = day_number(date.fromisoformat(published[:10]))
             key = (source or "").strip().lower()
             article_source[rowid] = codes.setdefault(key, len(codes))
-        pairs = store.chunk_articles()
-        chunk_article = np.full(max((p[0] for p in pairs), default=-1) + 1, -1, dtype=np.int32)
-        for chunk_rowid, article_rowid in pairs:
-            chunk_article[chunk_rowid] = article_rowid
+        pairs = np.asarray(store.chunk_articles(), dtype=np.int64).reshape(-1, 2)
+        chunk_article = np.full(int(pairs[:, 0].max(initial=-1)) + 1, -1, dtype=np.int32)
+        chunk_article[pairs[:, 0]] = pairs[:, 1]  # one assignment, not a loop per chunk
         article_group = np.arange(size, dtype=np.int32)
         for article_rowid, group_rowid in store.copy_groups():
             article_group[article_rowid] = group_rowid

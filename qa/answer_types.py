@@ -14,6 +14,7 @@ sentences a bonus; it never invents text. The rules, by the question's opening w
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 NUMBER, DATE, NAME = "number", "date", "name"
 
@@ -55,8 +56,9 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def _question_words(question: str) -> set[str]:
-    return {t.lower().rstrip(".,") for t in _TOKEN.findall(question)}
+@lru_cache(maxsize=64)  # asked once per sentence scored: parse each question once
+def _question_words(question: str) -> frozenset[str]:
+    return frozenset(t.lower().rstrip(".,") for t in _TOKEN.findall(question))
 
 
 def holds(kind: str, sentence: str, question: str) -> bool:

@@ -106,8 +106,7 @@ class Extractor:
                                                       chunk.end)
             fresh = [s for s in sentences if s.rowid not in scored]
             if fresh:
-                text = (self.index.store.article_text(cand.stored.article_rowid)
-                        if query.answered or kind else "")
+                text = self._text_of(cand, fresh) if query.answered or kind else ("", 0)
                 for s in self._score(fresh, vector, weights, text, query, kind):
                     scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
@@ -137,8 +136,9 @@ class Extractor:
         return self._widen(best) if best else None
 
     def _score(self, sentences: list[StoredSentence], vector: np.ndarray,
-               weights: dict[str, float], text: str, query: Query,
+               weights: dict[str, float], text: tuple[str, int], query: Query,
                kind: str | None) -> list[ScoredSentence]:
+        """``text`` is a stretch of the article holding the sentences and its offset."""
         cfg = self.config
         total = sum(weights.values()) or 1.0
         rows = self.index.sentence_vectors[[s.rowid for s in sentences]]
@@ -147,13 +147,21 @@ class Extractor:
         for sentence, cos in zip(sentences, dense, strict=True):
             lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
             score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
-            said = text[sentence.span.start : sentence.span.end]
+            said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
             if kind and holds(kind, said, query.question):
                 score += cfg.type_weight
             if query.answered and _already_given(said, query.answered):
                 score *= cfg.repeat_penalty
             out.append(ScoredSentence(sentence, float(cos), lexical, score))
         return out
+
+    def _text_of(self, cand: Candidate, sentences: list[StoredSentence]) -> tuple[str, int]:
+        """The text the sentences lie in, with its offset in the article: the candidate's
+        own chunk when it holds them all (no read), else the whole article."""
+        chunk = cand.stored.chunk
+        if all(chunk.start <= s.span.start and s.span.end <= chunk.end for s in sentences):
+            return chunk.text, chunk.start
+        return self.index.store.article_text(cand.stored.article_rowid), 0
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         own = terms(question)

@@ -58,7 +58,7 @@ class AccessControl(HttpMiddleware):
             if key is not None and self._known(key):
                 client = "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
             elif self._browser_allowed(headers):
-                client, key = "ip:" + self._address(scope, headers), None
+                client = "ip:" + self._address(scope, headers)
             else:
                 self.metrics.rejected.labels("unauthorized").inc()
                 await error_response(

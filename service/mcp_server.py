@@ -70,12 +70,12 @@ def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
             found = engine.answer([Message("user", query)], top_k=k,
                                   scope=parse_scope(as_of, filters))
             store = engine.index.store
-            passages = []
-            for p in found.passages:
-                article = store.article(p.article_id)
-                passages.append({**asdict(p), "url": article.url if article else None,
-                                 "published": article.published if article else None,
-                                 "source": article.source if article else None})
+            # Each article's metadata, without reading its text.
+            refs = {r["id"]: r for r in store.article_refs(
+                store.article_rowids(list({p.article_id for p in found.passages})))}
+            passages = [{**asdict(p), **{k: refs.get(p.article_id, {}).get(k)
+                                          for k in ("url", "published", "source")}}
+                        for p in found.passages]
         return {"passages": passages, "as_of": found.as_of, "reason": (
             found.reason if found.reason == "no_matching_articles" else None),
                 "index_version": found.index_version}
