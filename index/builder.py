@@ -27,12 +27,21 @@ from index.chunking import (
 from index.copies import THRESHOLD as WIRE_THRESHOLD
 from index.copies import copy_groups
 from index.embedder import Embedder
-from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.layout import (
+    CHUNK_VECTORS,
+    LEXICAL,
+    MANIFEST,
+    SENTENCE_VECTORS,
+    STORE,
+    VECTORS,
+    IndexDir,
+)
+from index.lexical import LexicalBuilder
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.reader import IndexReader
 from index.readers import UnreadableFile, discover, read_file
 from index.records import Article
-from index.store import FTS_TOKENIZER, StoreWriter
+from index.store import StoreWriter
 from index.terms import terms
 from index.vector_index import VectorIndexSpec, choose
 from index.vector_index import build as build_vector_index
@@ -157,7 +166,7 @@ class Builder:
             model=model_name, embedder_backend=backend,
             chunk_size=self.chunker_config.chunk_size,
             chunk_overlap=self.chunker_config.chunk_overlap, chunk_template=CHUNK_TEMPLATE,
-            sentence_splitter=SENTENCE_SPLITTER, fts_tokenizer=FTS_TOKENIZER)
+            sentence_splitter=SENTENCE_SPLITTER)
 
     @classmethod
     def with_embedder(cls, index_dir: Path, embedder: Embedder,
@@ -244,10 +253,13 @@ class Builder:
         build_id, tmp = self.dir.new_build_dir()
         plan = _Plan()
         writer = StoreWriter(tmp / STORE)
+        lexical = LexicalBuilder()
         for article in articles:
             rowid = writer.add_article(article)
             chunks = self.chunker.chunk(article)
-            writer.add_chunks(rowid, article.title, chunks)
+            writer.add_chunks(rowid, chunks)
+            for chunk in chunks:
+                lexical.add(article.title, chunk.text)
             spans = split_sentences(article.text)
             sentence_terms = [terms(article.text[s.start : s.end]) for s in spans]
             writer.add_sentences(rowid, zip(spans, sentence_terms, strict=True))
@@ -266,6 +278,7 @@ class Builder:
             stories = len(set(groups.values()))
             report.copies, report.copy_groups = len(groups) - stories, stories
         writer.finish(plan.document_frequencies)
+        lexical.finish().save(tmp / LEXICAL)
         spec = choose(len(chunk_vectors), self.vector_index)
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)
         Manifest(

@@ -27,6 +27,7 @@ VECTORS = "vectors.faiss"
 STORE = "store.sqlite"
 SENTENCE_VECTORS = "sentences.npy"
 CHUNK_VECTORS = "chunks.npy"
+LEXICAL = "lexical.npz"
 _TMP = ".tmp-"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 FORMAT_VERSION = 3  # 3: chunks.npy, the vector index kind
@@ -36,7 +36,6 @@ class Recipe:
     chunk_overlap: int
     chunk_template: str
     sentence_splitter: str
-    fts_tokenizer: str
 
     def differences(self, other: Recipe) -> list[str]:
         """The names of the fields in which two recipes differ."""
@@ -75,7 +74,11 @@ class Manifest:
             data = json.loads(path.read_text())
             if data.get("format_version") != FORMAT_VERSION:
                 return _older(data)
-            return cls(**{**data, "recipe": Recipe(**data["recipe"])})
+            # Fields a recipe no longer has (the FTS5 tokenizer of earlier builds, whose
+            # lexical index is now derived from the stored text) do not block reuse.
+            known = {f.name for f in fields(Recipe)}
+            recipe = Recipe(**{k: v for k, v in data["recipe"].items() if k in known})
+            return cls(**{**data, "recipe": recipe})
         except FileNotFoundError as exc:
             raise IndexCorrupt(f"the manifest of build {path.parent.name} is missing") from exc
         except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -85,7 +88,7 @@ class Manifest:
 
 def _older(data: dict) -> Manifest:
     """A manifest of another format: enough to say so and to refuse reusing it."""
-    recipe = Recipe(data.get("model", "?"), "?", 0, 0, "?", "?", "?")
+    recipe = Recipe(data.get("model", "?"), "?", 0, 0, "?", "?")
     return Manifest(data.get("build_id", "?"), recipe, data.get("dimension", 0),
                     data.get("articles", 0), data.get("chunks", 0), data.get("sentences", 0),
                     data.get("created_at", ""), format_version=data.get("format_version", 0))

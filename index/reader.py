@@ -11,7 +11,16 @@ import numpy as np
 
 from index.catalog import Catalog
 from index.embedder import Embedder
-from index.layout import CHUNK_VECTORS, MANIFEST, SENTENCE_VECTORS, STORE, VECTORS, IndexDir
+from index.layout import (
+    CHUNK_VECTORS,
+    LEXICAL,
+    MANIFEST,
+    SENTENCE_VECTORS,
+    STORE,
+    VECTORS,
+    IndexDir,
+)
+from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
 from index.store import StoreReader
 from index.vector_index import VectorIndexSpec, apply
@@ -51,8 +60,25 @@ class IndexReader:
         if not (self.path / STORE).is_file():
             raise IndexCorrupt(f"build {self.path.name} has no {STORE}")
         self.store = StoreReader(self.path / STORE)
+        self.lexical = self._lexical()
         self._check_counts()
         self.catalog = Catalog.load(self.store)
+
+    def _lexical(self) -> LexicalIndex:
+        path = self.path / LEXICAL
+        if not path.exists():
+            # A build written before the lexical index was stored: derive it from the
+            # stored chunks (the same function the builder uses, so the same index).
+            try:
+                return LexicalIndex.build(self.store.chunk_texts())
+            except sqlite3.Error as exc:
+                raise IndexCorrupt(f"build {self.path.name} has an unreadable store: "
+                                   f"{exc}") from exc
+        try:
+            return LexicalIndex.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexCorrupt(f"build {self.path.name} has an unreadable lexical index "
+                               f"({type(exc).__name__})") from exc
 
     def filtered_search(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> list[int]:
         """Row ids of the ``n`` nearest chunks among those marked in ``chunks`` (bool by
@@ -81,10 +107,11 @@ class IndexReader:
         problems = []
         if counts["articles"] != m.articles:
             problems.append(f"{counts['articles']} articles in SQLite, {m.articles} in manifest")
-        if not (counts["chunks"] == counts["chunks_fts"] == self.vectors.ntotal
+        if not (counts["chunks"] == self.lexical.size == self.vectors.ntotal
                 == len(self.chunk_vectors) == m.chunks):
             problems.append(
-                f"chunks: {counts['chunks']} in SQLite, {counts['chunks_fts']} in FTS, "
+                f"chunks: {counts['chunks']} in SQLite, {self.lexical.size} in the lexical "
+                f"index, "
                 f"{self.vectors.ntotal} in FAISS, {len(self.chunk_vectors)} vectors, "
                 f"{m.chunks} in manifest"
             )

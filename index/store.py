@@ -1,18 +1,16 @@
-"""The SQLite half of a build: articles, chunks, sentences and the FTS5 table."""
+"""The SQLite half of a build: articles, chunks (as offsets), sentences and term counts."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.records import Article, Chunk, Span
 
-FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"
-SCHEMA = f"""
+SCHEMA = """
 CREATE TABLE articles (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -44,9 +42,6 @@ CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE copies (                   -- wire copies: articles of one story
     article_rowid INTEGER PRIMARY KEY,
     group_rowid INTEGER NOT NULL        -- the member with the lowest row id
-);
-CREATE VIRTUAL TABLE chunks_fts USING fts5(
-    title, text, tokenize = '{FTS_TOKENIZER}'
 );
 """
 
@@ -104,17 +99,13 @@ class StoreWriter:
         """Record which articles are copies of one story (article rowid -> group rowid)."""
         self.conn.executemany("INSERT INTO copies VALUES (?,?)", sorted(groups.items()))
 
-    def add_chunks(self, article_rowid: int, title: str, chunks: Sequence[Chunk]) -> None:
-        """Insert an article's chunks (and their FTS rows)."""
+    def add_chunks(self, article_rowid: int, chunks: Sequence[Chunk]) -> None:
+        """Insert an article's chunks."""
         for chunk in chunks:
             rowid = self.chunks
             self.conn.execute(
                 "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
                 (rowid, chunk.id, article_rowid, chunk.n, chunk.start, chunk.end),
-            )
-            self.conn.execute(
-                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)",
-                (rowid, title, chunk.text),
             )
             self.chunks += 1
 
@@ -129,9 +120,8 @@ class StoreWriter:
             self.sentences += 1
 
     def finish(self, document_frequencies: dict[str, int]) -> None:
-        """Write the term table, optimise FTS, and close the file durably."""
+        """Write the term table and close the file durably."""
         self.conn.executemany("INSERT INTO terms VALUES (?,?)", document_frequencies.items())
-        self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')")
         self.conn.commit()
         self.conn.close()
 
@@ -177,7 +167,7 @@ class StoreReader:
         """Row counts of the main tables."""
         return {
             table: self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("articles", "chunks", "sentences", "chunks_fts")
+            for table in ("articles", "chunks", "sentences")
         }
 
     def article(self, article_id: str) -> Article | None:
@@ -222,6 +212,12 @@ class StoreReader:
             f"SELECT id, url, source, published FROM articles WHERE rowid IN ({marks}) "
             "ORDER BY rowid", [int(r) for r in rowids]).fetchall()
         return [{"id": r[0], "url": r[1], "source": r[2], "published": r[3]} for r in rows]
+
+    def chunk_texts(self) -> Iterator[tuple[str, str]]:
+        """(article title, chunk text) of every chunk, in row order."""
+        return ((r[0], r[1]) for r in self.conn.execute(
+            """SELECT a.title, substr(a.text, c.start + 1, c.end - c.start)
+               FROM chunks c JOIN articles a ON a.rowid = c.article_rowid ORDER BY c.rowid"""))
 
     def chunk_articles(self) -> list[tuple[int, int]]:
         """(chunk rowid, article rowid) of every chunk."""
@@ -305,33 +301,6 @@ class StoreReader:
         return dict(self.conn.execute(
             f"SELECT term, df FROM terms WHERE term IN ({marks})", terms
         ).fetchall())
-
-    def lexical_search(self, match: str, limit: int, articles: Sequence[int] | None = None,
-                       exclude: bool = False) -> list[tuple[int, float]]:
-        """FTS5 BM25 search: (chunk rowid, score) best first; higher is better.
-
-        With ``articles`` (article row ids), only their chunks are ranked, or with
-        ``exclude`` only the other articles' chunks: the constraint is part of the query,
-        so the limit counts eligible chunks only.
-        """
-        if articles is None:
-            rows = self.conn.execute(
-                """SELECT rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts
-                   WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
-                (match, limit),
-            ).fetchall()
-            return [(r[0], r[1]) for r in rows]
-        # The article set goes in as one JSON array (no limit on bound parameters).
-        where = "NOT IN" if exclude else "IN"
-        rows = self.conn.execute(
-            f"""SELECT f.rowid, -bm25(chunks_fts, 0.5, 1.0) FROM chunks_fts f
-                JOIN chunks c ON c.rowid = f.rowid
-                WHERE chunks_fts MATCH ?
-                  AND c.article_rowid {where} (SELECT value FROM json_each(?))
-                ORDER BY bm25(chunks_fts, 0.5, 1.0) LIMIT ?""",
-            (match, json.dumps([int(a) for a in articles]), limit),
-        ).fetchall()
-        return [(r[0], r[1]) for r in rows]
 
 
 def _article(row: sqlite3.Row) -> Article:

@@ -23,7 +23,7 @@ PASSAGE_MAX_CHARS = 1000
 ANSWER_MAX_CHARS = 400
 
 # What a request may make the engine do.
-MAX_LEXICAL_TERMS = 16  # the most informative question words go to the FTS5 query
+MAX_LEXICAL_TERMS = 16  # the rarest question terms scored by lexical search
 MAX_CONTEXT_CHARS = 600  # borrowed follow-up context, per conversation
 MAX_ANSWERED_TURNS = 4  # earlier answers a follow-up compares its sentences with
 MAX_FILTER_VALUES = 100  # sources or article ids in one filter

@@ -1,18 +1,14 @@
-"""Hybrid retrieval: FAISS dense search and SQLite FTS5 BM25, fused by rank."""
+"""Hybrid retrieval: FAISS dense search and in-memory BM25, fused by rank."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from index.reader import IndexReader
 from index.store import StoredChunk
-from index.terms import STOPWORDS, stem, words
 from qa.limits import MAX_LEXICAL_TERMS
-
-_OVERFETCH = 4  # lexical rows fetched per wanted row before a constrained query is needed
 
 
 @dataclass(frozen=True)
@@ -44,26 +40,6 @@ class Candidate:
     fused: float
 
 
-def fts_query(text: str, document_frequency: Callable[[list[str]], dict[str, int]],
-              limit: int = MAX_LEXICAL_TERMS) -> str:
-    """An FTS5 MATCH expression: the question's most informative content words, quoted.
-
-    An OR-query's cost grows with its terms, so a long question keeps only the ``limit``
-    words whose stems are rarest in the corpus (ties: first asked first).
-    """
-    seen: dict[str, None] = {}
-    for word in words(text):
-        if word not in STOPWORDS:
-            seen.setdefault(word, None)
-    chosen = list(seen)
-    if len(chosen) > limit:
-        stems = {w: stem(w) for w in chosen}
-        dfs = document_frequency(list(set(stems.values())))
-        rank = {w: (dfs.get(stems[w], 0), i) for i, w in enumerate(chosen)}
-        chosen = sorted(sorted(chosen, key=rank.__getitem__)[:limit], key=lambda w: rank[w][1])
-    return " OR ".join(f'"{w}"' for w in chosen)
-
-
 class Retriever:
     """Finds the chunks most likely to hold the answer."""
 
@@ -81,7 +57,9 @@ class Retriever:
         fused in with ``prefer_weight`` (default: the configured window weight).
         """
         cfg = self.config
-        match = fts_query(text, self.index.store.document_frequencies)
+        bm25 = self.index.lexical
+        # Scored once for every chunk; each ranking below is a mask over these scores.
+        scores = bm25.scores(bm25.query_terms(text, MAX_LEXICAL_TERMS))
         rankings = [(cfg.dense_weight, cfg.lexical_weight, allowed)]
         if prefer is not None and prefer.any():
             weight = cfg.window_weight if prefer_weight is None else prefer_weight
@@ -92,7 +70,7 @@ class Retriever:
         for dense_weight, lexical_weight, articles in rankings:
             chunks = None if articles is None else self.index.catalog.chunk_mask(articles)
             found_dense = self._dense_search(vector, cfg.candidates, chunks)
-            found_lexical = self._lexical_search(match, cfg.candidates, articles)
+            found_lexical = bm25.top(scores, cfg.candidates, chunks)
             dense.update(found_dense)
             lexical.update(found_lexical)
             for weight, ranking in ((dense_weight, found_dense),
@@ -130,29 +108,6 @@ class Retriever:
         scores = np.asarray(self.index.chunk_vectors[eligible], dtype=np.float32) @ vector
         top = np.argsort(-scores, kind="stable")[:n]
         return {int(eligible[i]): float(scores[i]) for i in top}
-
-    def _lexical_search(self, match: str, n: int,
-                        articles: np.ndarray | None) -> dict[int, float]:
-        if not match:
-            return {}
-        store = self.index.store
-        if articles is None:
-            return dict(store.lexical_search(match, n))
-        allowed = np.flatnonzero(articles)
-        if not len(allowed):
-            return {}
-        excluded = np.flatnonzero(~articles)
-        if len(excluded) < len(allowed):
-            # Most articles allowed (the usual as_of case): the unconstrained ranking's
-            # first n allowed chunks ARE the constrained top n, whenever n of them are
-            # among the rows fetched; only otherwise is the slower constrained query run.
-            fetched = store.lexical_search(match, n * _OVERFETCH)
-            chunk_article = self.index.catalog.chunk_article
-            kept = [(r, s) for r, s in fetched if articles[chunk_article[r]]]
-            if len(kept) >= n or len(fetched) < n * _OVERFETCH:
-                return dict(kept[:n])
-            return dict(store.lexical_search(match, n, excluded.tolist(), exclude=True))
-        return dict(store.lexical_search(match, n, allowed.tolist()))
 
     def _dense(self, dense: dict[int, float], rowid: int, vector: np.ndarray) -> float:
         # A lexical-only hit still gets its true cosine from the stored vectors.

@@ -28,7 +28,6 @@ def test_build_publishes_a_self_describing_build(tmp_path, corpus_dir, hashing):
     assert m.chunks == reader.vectors.ntotal == reader.store.counts()["chunks"]
     assert m.recipe.embedder_backend == "hashing"
     assert m.recipe.chunk_template == "{title}\n{text}" and m.recipe.sentence_splitter
-    assert "porter" in m.recipe.fts_tokenizer
     assert reader.verify() == []
     assert (tmp_path / "ix" / "CURRENT").read_text().strip() == m.build_id
 
@@ -43,8 +42,7 @@ def test_opening_refuses_another_model_or_dimension(tmp_path, corpus_dir, hashin
         open_published(tmp_path / "ix", Expectation(hashing.name, 256, "onnx"))
 
 
-@pytest.mark.parametrize("field", ["chunk_template", "sentence_splitter", "fts_tokenizer",
-                                   "embedder_backend"])
+@pytest.mark.parametrize("field", ["chunk_template", "sentence_splitter", "embedder_backend"])
 def test_a_changed_recipe_falls_back_to_a_full_build_and_says_so(tmp_path, corpus_dir,
                                                                  hashing, field):
     build(tmp_path / "ix", hashing, corpus_dir)
