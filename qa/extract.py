@@ -100,14 +100,17 @@ class Extractor:
         # A follow-up's passages are ranked by the retrieval that carried its context;
         # ranking them by how well a sentence fits the bare question would undo that.
         sentence_weight = 0.0 if query.context else cfg.sentence_weight
-        for cand in pool:
-            chunk = cand.stored.chunk
-            sentences = self.index.store.sentences_in(cand.stored.article_rowid, chunk.start,
-                                                      chunk.end)
+        # One query for every candidate's sentences and one read of their vectors.
+        found = self.index.store.sentences_in_many(
+            [(c.stored.article_rowid, c.stored.chunk.start, c.stored.chunk.end) for c in pool])
+        rowids = sorted({s.rowid for sentences in found for s in sentences})
+        rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
+        cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
+        for cand, sentences in zip(pool, found, strict=True):
             fresh = [s for s in sentences if s.rowid not in scored]
             if fresh:
                 text = self._text_of(cand, fresh) if query.answered or kind else ("", 0)
-                for s in self._score(fresh, vector, weights, text, query, kind):
+                for s in self._score(fresh, cosines, weights, text, query, kind):
                     scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
@@ -135,16 +138,16 @@ class Extractor:
                                 s.lexical, rank)
         return self._widen(best) if best else None
 
-    def _score(self, sentences: list[StoredSentence], vector: np.ndarray,
+    def _score(self, sentences: list[StoredSentence], cosines: dict[int, float],
                weights: dict[str, float], text: tuple[str, int], query: Query,
                kind: str | None) -> list[ScoredSentence]:
-        """``text`` is a stretch of the article holding the sentences and its offset."""
+        """``cosines`` by sentence rowid; ``text`` is a stretch of the article holding the
+        sentences, and its offset."""
         cfg = self.config
         total = sum(weights.values()) or 1.0
-        rows = self.index.sentence_vectors[[s.rowid for s in sentences]]
-        dense = np.asarray(rows, dtype=np.float32) @ vector
         out = []
-        for sentence, cos in zip(sentences, dense, strict=True):
+        for sentence in sentences:
+            cos = cosines[sentence.rowid]
             lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
             score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
             said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
