@@ -135,6 +135,17 @@ def visible(catalog: Catalog, store: StoreReader, scope: Scope, as_of: date) -> 
     return mask
 
 
+def published_by(published: str | None, as_of: date | None) -> bool:
+    """Whether an article with this ``published`` value may be shown as of a day: always
+    without ``as_of``, and always when undated (as retrieval treats them)."""
+    if as_of is None or not published:
+        return True
+    try:
+        return date.fromisoformat(published[:10]) <= as_of
+    except ValueError:
+        return True  # a malformed stored date counts as undated, as in the catalog
+
+
 def within(catalog: Catalog, start: date, end: date) -> np.ndarray:
     """The dated articles published in ``[start, end]`` (bool by article row id)."""
     days = catalog.article_day

@@ -22,7 +22,7 @@ from pydantic import Field
 from qa.conversation import ConversationError
 from qa.limits import MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
 from qa.live import LiveEngine, NotReady
-from qa.scope import ScopeError, parse_scope
+from qa.scope import ScopeError, parse_day, parse_scope, published_by
 from qa.types import Message
 from service.asking import ask
 from service.journal import Journal
@@ -97,13 +97,17 @@ def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
 
     @server.tool()
     def get_article(id: str, start: Annotated[int | None, Field(None, ge=0)] = None,
-                    end: Annotated[int | None, Field(None, ge=0)] = None) -> dict[str, Any]:
+                    end: Annotated[int | None, Field(None, ge=0)] = None,
+                    as_of: str | None = None) -> dict[str, Any]:
         """An article's text (all of it, or the span [start, end) in characters, the
-        offsets citations use), with its title, URL, date and source."""
+        offsets citations use), with its title, URL, date and source. With as_of
+        (YYYY-MM-DD) an article published after that day is not found."""
         with refusals(), live.use() as engine:
+            day = parse_day(as_of, "as_of")
             article = engine.index.store.article(id)
-        if article is None:
-            raise ToolError(f"no article with id {id!r}")
+        if article is None or not published_by(article.published, day):
+            raise ToolError(f"no article with id {id!r}"
+                            + ("" if article is None else f" published by {day}"))
         lo = 0 if start is None else start
         hi = len(article.text) if end is None else end
         if not lo <= hi <= len(article.text):

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from index.records import Article
 from qa.live import NotReady
+from qa.scope import parse_day, published_by
 from service.asking import AskerDep
 from service.deps import EngineDep, LiveDep
 from service.errors import ApiError, not_ready_response
@@ -29,12 +30,17 @@ def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
 
 
 @router.get("/api/articles/{article_id:path}", response_model=Article,
-            responses=errors(404, 503))
-def article(article_id: str, engine: EngineDep) -> Article:
-    """One article with the text every citation offset refers to."""
+            responses=errors(400, 404, 503))
+def article(article_id: str, engine: EngineDep, as_of: str | None = None) -> Article:
+    """One article with the text every citation offset refers to.
+
+    With ``as_of`` (YYYY-MM-DD) an article published after that day is not found, as
+    it would not be for a question asked as of that day."""
+    day = parse_day(as_of, "as_of")
     found = engine.index.store.article(article_id)
-    if found is None:
-        raise ApiError(404, f"no article with id {article_id!r}", "article_id",
+    if found is None or not published_by(found.published, day):
+        after = "" if found is None else f" published by {day}"
+        raise ApiError(404, f"no article with id {article_id!r}{after}", "article_id",
                        "not_found_error")
     return found
 

@@ -39,12 +39,15 @@ async def exercise(client: Client) -> dict:
         "end": citation["end"]})).structured_content
     whole = (await client.call_tool("get_article", {"id": "flood"})).structured_content
     missing = await client.call_tool("get_article", {"id": "no-such-article"})
+    # The flood story was published on 2024-03-02: not yet there the day before.
+    early = await client.call_tool("get_article", {"id": "flood", "as_of": "2024-03-01"})
     bad_date = await client.call_tool("answer", {"question": QUESTION, "as_of": "2024-02-30"})
     nothing = (await client.call_tool("answer", {
         "question": QUESTION, "filters": {"sources": ["nobody"]}})).structured_content
     sources = await client.read_resource("articles://sources")
     return {"tools": tools, "answered": answered, "searched": searched, "span": span,
-            "whole": whole, "missing": missing, "bad_date": bad_date, "nothing": nothing,
+            "whole": whole, "missing": missing, "early": early, "bad_date": bad_date,
+            "nothing": nothing,
             "sources": json.loads(sources.contents[0].text)}
 
 
@@ -60,6 +63,7 @@ def check(seen: dict) -> None:
     assert all(p["url"] and p["published"] <= "2024-03-03" for p in passages)
     assert seen["whole"]["title"] == "Floods Hit the River Town"
     assert seen["missing"].is_error and "no-such-article" in seen["missing"].content[0].text
+    assert seen["early"].is_error and "published by 2024-03-01" in seen["early"].content[0].text
     assert seen["bad_date"].is_error and "as_of" in seen["bad_date"].content[0].text
     assert seen["nothing"]["grounded"] is False
     assert seen["nothing"]["reason"] == "no_matching_articles"

@@ -154,6 +154,20 @@ def test_openai_endpoint_takes_the_same_fields(server):
         assert citation["article_id"] in {"budget-jan", "budget-mar"}
 
 
+def test_an_article_by_id_honours_as_of(server):
+    url = server.url + "/api/articles/budget-future"
+    assert httpx.get(url, timeout=10).status_code == 200  # no as_of: any article by id
+    assert httpx.get(url, params={"as_of": "2025-09-01"}, timeout=10).status_code == 200
+    later = httpx.get(url, params={"as_of": "2025-08-31"}, timeout=10)
+    assert later.status_code == 404 and "published by 2025-08-31" in later.json()["error"][
+        "message"]
+    undated = httpx.get(server.url + "/api/articles/undated", params={"as_of": "2000-01-01"},
+                        timeout=10)
+    assert undated.status_code == 200  # undated articles stay visible
+    bad = httpx.get(url, params={"as_of": "2025-02-30"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "as_of"
+
+
 def test_engine_mask_and_lexical_constraint_agree(index_dir, hashing):
     """Dense and lexical candidates both respect the scope (not one of them only)."""
     from qa.scope import parse_scope
