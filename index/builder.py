@@ -7,7 +7,6 @@ vectors of the published build; only new and changed articles are embedded.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -263,7 +262,6 @@ class Builder:
             spans = split_sentences(article.text)
             sentence_terms = [terms(article.text[s.start : s.end]) for s in spans]
             writer.add_sentences(rowid, zip(spans, sentence_terms, strict=True))
-            plan.count_terms(chunk.text for chunk in chunks)
             kept = old.get(article.id)
             reused = (previous is not None and kept is not None and kept[1] == article.content_hash
                       and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
@@ -277,7 +275,7 @@ class Builder:
             writer.add_copies(groups)  # row ids are the articles' positions
             stories = len(set(groups.values()))
             report.copies, report.copy_groups = len(groups) - stories, stories
-        writer.finish(plan.document_frequencies)
+        writer.finish()
         lexical.finish().save(tmp / LEXICAL)
         spec = choose(len(chunk_vectors), self.vector_index)
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)
@@ -304,17 +302,8 @@ class _Plan:
         # Each entry is either an array of reused vectors or a list of texts to embed.
         self.chunk_parts: list[np.ndarray | list[str]] = []
         self.sentence_parts: list[np.ndarray | list[str]] = []
-        self.df: Counter[str] = Counter()
         self.embedded = self.reused = self.repeated = 0
         self.embed_seconds = 0.0
-
-    @property
-    def document_frequencies(self) -> dict[str, int]:
-        return dict(self.df)
-
-    def count_terms(self, texts) -> None:
-        for text in texts:
-            self.df.update(set(terms(text)))
 
     def reuse(self, reader: IndexReader, article_rowid: int, n_chunks: int,
               n_sentences: int) -> bool:

@@ -38,7 +38,6 @@ CREATE TABLE sentences (
     terms TEXT NOT NULL                 -- stemmed content terms, space-separated
 );
 CREATE INDEX sentences_article ON sentences(article_rowid, start);
-CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE copies (                   -- wire copies: articles of one story
     article_rowid INTEGER PRIMARY KEY,
     group_rowid INTEGER NOT NULL        -- the member with the lowest row id
@@ -119,9 +118,8 @@ class StoreWriter:
             )
             self.sentences += 1
 
-    def finish(self, document_frequencies: dict[str, int]) -> None:
-        """Write the term table and close the file durably."""
-        self.conn.executemany("INSERT INTO terms VALUES (?,?)", document_frequencies.items())
+    def finish(self) -> None:
+        """Commit and close the file durably."""
         self.conn.commit()
         self.conn.close()
 
@@ -307,16 +305,6 @@ class StoreReader:
         return [r[0] for r in self.conn.execute(
             "SELECT rowid FROM sentences WHERE article_rowid = ? ORDER BY start", (article_rowid,)
         )]
-
-    def document_frequencies(self, terms: Iterable[str]) -> dict[str, int]:
-        """How many chunks hold each term (absent terms are left out)."""
-        terms = list(set(terms))
-        if not terms:
-            return {}
-        marks = ",".join("?" * len(terms))
-        return dict(self.conn.execute(
-            f"SELECT term, df FROM terms WHERE term IN ({marks})", terms
-        ).fetchall())
 
 
 def _article(row: sqlite3.Row) -> Article:

@@ -169,11 +169,11 @@ class Extractor:
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         own = terms(question)
         borrowed = [t for t in terms(context) if t not in own]
-        dfs = self.index.store.document_frequencies(own + borrowed)
-        n = max(self.index.manifest.chunks, 1)
+        lexical = self.index.lexical  # the one source of term statistics
+        n = max(lexical.size, 1)
 
         def idf(term: str) -> float:
-            df = dfs.get(term, 0)
+            df = lexical.frequency(term)
             return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
         weights = {t: idf(t) for t in own}

@@ -51,7 +51,7 @@ def _field_path(loc: tuple) -> list[str]:
     (``messages.0.user.content.constrained-str`` is ``messages.0.content``)."""
     path: list[str] = []
     for part in loc:
-        if part == "body":
+        if part in ("body", "query"):
             continue
         if isinstance(part, str) and (not part.isidentifier() or (
                 part in _ROLE_TAGS and path and path[-1].isdigit())):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from index.records import Article
 from qa.live import NotReady
@@ -15,6 +17,9 @@ from service.schemas import ChatRequest, ChatResponse
 from service.streaming import native_stream
 
 router = APIRouter()
+AsOfQuery = Annotated[str | None, Query(
+    pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-03-14"], json_schema_extra={"format": "date"},
+    description="Hide the article if it was published after this day (YYYY-MM-DD).")]
 
 
 @router.post("/api/chat", response_model=ChatResponse,
@@ -31,7 +36,7 @@ def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
 
 @router.get("/api/articles/{article_id:path}", response_model=Article,
             responses=errors(400, 404, 503))
-def article(article_id: str, engine: EngineDep, as_of: str | None = None) -> Article:
+def article(article_id: str, engine: EngineDep, as_of: AsOfQuery = None) -> Article:
     """One article with the text every citation offset refers to.
 
     With ``as_of`` (YYYY-MM-DD) an article published after that day is not found, as

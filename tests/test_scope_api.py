@@ -164,8 +164,9 @@ def test_an_article_by_id_honours_as_of(server):
     undated = httpx.get(server.url + "/api/articles/undated", params={"as_of": "2000-01-01"},
                         timeout=10)
     assert undated.status_code == 200  # undated articles stay visible
-    bad = httpx.get(url, params={"as_of": "2025-02-30"}, timeout=10)
-    assert bad.status_code == 400 and bad.json()["error"]["param"] == "as_of"
+    for day in ("2025-02-30", "tomorrow"):
+        bad = httpx.get(url, params={"as_of": day}, timeout=10)
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "as_of"
 
 
 def test_engine_mask_and_lexical_constraint_agree(index_dir, hashing):
