@@ -65,6 +65,8 @@ class Catalog:
 
     def chunk_mask(self, articles: np.ndarray) -> np.ndarray:
         """The chunks (bool by chunk rowid) of the articles marked in ``articles``."""
+        if self.chunk_article.min(initial=0) >= 0:  # no gaps in the row ids: one gather
+            return articles[self.chunk_article]
         present = self.chunk_article >= 0
         mask = np.zeros(len(self.chunk_article), dtype=bool)
         mask[present] = articles[self.chunk_article[present]]
