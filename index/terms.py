@@ -31,8 +31,3 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The content terms of a text: lower-cased, stemmed, without stop words."""
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
-
-
-def words(text: str) -> list[str]:
-    """All lower-cased words of a text, stop words included (for FTS queries)."""
-    return _WORD.findall(text.lower())

@@ -11,7 +11,8 @@ Rules (the README repeats them):
 - ``article_ids``: exact ids.
 
 Filters combine with AND. The result is a boolean mask over article row ids, applied
-inside retrieval (FAISS id selector, FTS5 constraint), so a filter never starves a search.
+inside retrieval (FAISS id selector, a mask over the BM25 scores), so a filter never starves
+a search.
 """
 
 from __future__ import annotations
