@@ -83,6 +83,16 @@ class BuildReport:
     note: str = ""  # why an incremental build ran as a full one, if it did
     embed_seconds: float = 0.0
 
+    def absorb(self, step: BuildReport) -> None:
+        """Add one step's work to this report of a stepped build (the counts of articles
+        stay those of the whole build)."""
+        self.build_id = step.build_id or self.build_id
+        self.embedded_texts += step.embedded_texts
+        self.repeated_texts += step.repeated_texts
+        self.embed_seconds += step.embed_seconds
+        self.copies, self.copy_groups = step.copies, step.copy_groups
+        self.pruned += step.pruned
+
     @property
     def texts_per_second(self) -> float:
         """The embedding rate of this build (0 when nothing was embedded)."""
@@ -105,6 +115,34 @@ class BuildReport:
                 f"reused {self.reused_texts}; {self.copies} wire copies of "
                 f"{self.copy_groups} stories; "
                 f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
+
+
+def _classify(articles: Sequence[Article], old: dict[str, tuple[int, str]]) -> BuildReport:
+    """A report counting what is added, updated, removed and unchanged against ``old``."""
+    ids = {a.id for a in articles}
+    report = BuildReport(build_id=None)
+    report.removed = sum(1 for article_id in old if article_id not in ids)
+    for article in articles:
+        if article.id not in old:
+            report.added += 1
+        elif old[article.id][1] != article.content_hash:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+    return report
+
+
+def _steps(articles: list[Article], old: dict[str, tuple[int, str]],
+           every: int | None) -> list[list[Article]]:
+    """The article sets of successive builds: what the published build already has
+    (updated or not) plus ``every`` more new articles each time, the last one all."""
+    new = [a for a in articles if a.id not in old]
+    if not every or len(new) <= every:
+        return [articles]
+    known = [a for a in articles if a.id in old]
+    steps = [sorted(known + new[:end], key=lambda a: a.id)
+             for end in range(every, len(new), every)]
+    return [*steps, articles]
 
 
 @dataclass
@@ -184,20 +222,27 @@ class Builder:
         return self._embedder
 
     def build(self, sources: Sequence[Path], full: bool = False,
-              progress: Progress | None = None) -> BuildReport:
+              progress: Progress | None = None,
+              publish_every: int | None = None) -> BuildReport:
         """Read, chunk, embed, write and publish. Raises BuildFailed or BuildLocked."""
         began = time.perf_counter()
         try:
             articles, skipped = read_sources(sources)
         except FileNotFoundError as exc:
             raise BuildFailed(str(exc)) from exc
-        return self.build_articles(articles, skipped, full, progress, began)
+        return self.build_articles(articles, skipped, full, progress, began, publish_every)
 
     def build_articles(self, articles: Sequence[Article], skipped: list[tuple[str, str]],
                        full: bool = False, progress: Progress | None = None,
-                       began: float | None = None) -> BuildReport:
+                       began: float | None = None,
+                       publish_every: int | None = None) -> BuildReport:
         """Build from articles already read (files and web pages alike); ``skipped``
-        (what could not be read, and why) goes into the report."""
+        (what could not be read, and why) goes into the report.
+
+        With ``publish_every`` N, new articles are added N at a time, each step a
+        published build that the next one reuses: a large archive becomes searchable as
+        it grows, and a build stopped midway keeps every finished step.
+        """
         began = time.perf_counter() if began is None else began
         articles = sorted(articles, key=lambda a: a.id)
         if not articles:
@@ -207,15 +252,24 @@ class Builder:
                 progress.locked()
             self.dir.clean_debris()
             previous, note = (None, "") if full else self._previous()
-            try:
-                report = self._build_locked(articles, previous, progress)
-            finally:
-                if previous:
-                    previous.reader.close()
-        report.note = note
-        report.skipped = skipped
-        report.seconds = time.perf_counter() - began
-        return report
+            total = _classify(articles, previous.rows if previous else {})
+            steps = _steps(articles, previous.rows if previous else {}, publish_every)
+            for number, subset in enumerate(steps):
+                try:
+                    step = self._build_locked(subset, previous, progress)
+                finally:
+                    if previous:
+                        previous.reader.close()
+                        previous = None
+                total.absorb(step)
+                if number == 0:  # reuse counts vectors of the build published before
+                    total.reused_texts = step.reused_texts
+                if len(subset) < len(articles):  # the next step reuses this one
+                    previous, _ = self._previous()
+        total.note = note
+        total.skipped = skipped
+        total.seconds = time.perf_counter() - began
+        return total
 
     def _previous(self) -> tuple[_Previous | None, str]:
         """The published build to reuse vectors from, or None and why a full build runs."""
@@ -236,16 +290,7 @@ class Builder:
     def _build_locked(self, articles: list[Article], previous: _Previous | None,
                       progress: Progress | None) -> BuildReport:
         old = previous.rows if previous else {}
-        ids = {a.id for a in articles}
-        report = BuildReport(build_id=None)
-        report.removed = sum(1 for article_id in old if article_id not in ids)
-        for article in articles:
-            if article.id not in old:
-                report.added += 1
-            elif old[article.id][1] != article.content_hash:
-                report.updated += 1
-            else:
-                report.unchanged += 1
+        report = _classify(articles, old)
         if previous and report.unchanged == len(articles) and not report.removed:
             return report  # nothing changed: keep the published build, load no model
 

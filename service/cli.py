@@ -94,7 +94,8 @@ SourcesArg = Annotated[list[str] | None, typer.Argument(
 
 
 def _build_once(settings: Settings, sources: list[str], full: bool,
-                progress: _TqdmProgress | None = None) -> tuple[BuildReport, Gathered]:
+                progress: _TqdmProgress | None = None,
+                publish_every: int | None = None) -> tuple[BuildReport, Gathered]:
     """Gather the sources (files read, web pages fetched) and build. Raises Failure."""
     spec = settings.embedder_spec()
     builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
@@ -108,7 +109,8 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
     began = time.perf_counter()
     try:
         found = gather(sources, fetcher)
-        report = builder.build_articles(found.articles, found.skipped, full, progress, began)
+        report = builder.build_articles(found.articles, found.skipped, full, progress, began,
+                                        publish_every)
     except FileNotFoundError as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
     except (BuildFailed, BuildLocked) as exc:
@@ -131,10 +133,15 @@ def build(
     sources: SourcesArg = None,
     index_dir: IndexDirOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
+    publish_every: Annotated[int | None, typer.Option(
+        min=1, help="Add new articles this many at a time, publishing after each step: a "
+        "large archive is searchable as it grows, and a stopped build keeps its finished "
+        "steps.")] = None,
 ) -> None:
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
-    report, found = _build_once(settings, sources or settings.sources, full, _TqdmProgress())
+    report, found = _build_once(settings, sources or settings.sources, full, _TqdmProgress(),
+                                publish_every)
     for path, reason in report.skipped:
         typer.echo(f"skipped {path}: {reason}", err=True)
     typer.echo(_summary(report, found))

@@ -99,3 +99,13 @@ def test_short_hashing_setting_builds_and_answers(tmp_path):
     assert run("index", "build", str(SEEDS), "--index-dir", ix, model="hashing").returncode == 0
     result = run("ask", "Who is the ambassador?", "--index-dir", ix, model="hashing")
     assert result.returncode == 0, result.stderr
+
+
+def test_build_can_publish_in_steps(tmp_path, corpus_dir):
+    ix = str(tmp_path / "ix")
+    built = run("index", "build", str(corpus_dir), "--index-dir", ix, "--publish-every", "2")
+    assert built.returncode == 0, built.stderr
+    assert "added 4, updated 0, removed 0, unchanged 0" in built.stdout
+    assert len(list((tmp_path / "ix" / "builds").iterdir())) == 2  # steps of 2, then all 4
+    refused = run("index", "build", str(corpus_dir), "--index-dir", ix, "--publish-every", "0")
+    assert refused.returncode == 2 and "publish-every" in refused.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from index.builder import Builder, BuildFailed
@@ -206,3 +207,58 @@ def test_debris_is_cleaned_and_old_builds_pruned(tmp_path, corpus_dir, hashing):
     names = sorted(p.name for p in (root / "builds").iterdir())
     assert len(names) == 2
     assert IndexDir(root).current_id() == names[-1]
+
+
+def _briefs(n: int) -> list[dict]:
+    return [{"id": f"brief-{i:02d}", "title": f"Brief {i}",
+             "text": f"Town brief number {i}: the council met for the {i}th time this year."}
+            for i in range(n)]
+
+
+def test_a_stepped_build_publishes_as_it_grows_and_embeds_each_text_once(tmp_path):
+    source = write_stories(tmp_path / "src", _briefs(7))
+    counting = CountingEmbedder()
+    builder = Builder.with_embedder(tmp_path / "ix", counting, keep_builds=10)
+    report = builder.build([source], publish_every=3)
+    # Three steps (3, 6, then all 7 articles), each published and reused by the next.
+    builds = sorted(p.name for p in (tmp_path / "ix" / "builds").iterdir())
+    assert len(builds) == 3
+    sizes = [IndexReader(tmp_path / "ix" / "builds" / b).manifest.articles
+             for b in builds]
+    assert sizes == [3, 6, 7]
+    assert report.added == 7 and report.build_id == builds[-1]
+    assert report.reused_texts == 0  # nothing was published before this build
+    assert len(counting.seen) == len(set(counting.seen)) == report.embedded_texts
+    # The same index a single build gives: the same texts, the same vectors.
+    single = CountingEmbedder()
+    Builder.with_embedder(tmp_path / "one", single).build([source])
+    assert sorted(single.seen) == sorted(counting.seen)
+    stepped, whole = open_published(tmp_path / "ix"), open_published(tmp_path / "one")
+    assert (np.asarray(stepped.sentence_vectors) == np.asarray(whole.sentence_vectors)).all()
+    assert stepped.verify() == []
+
+
+def test_a_stepped_build_stopped_midway_keeps_its_finished_steps(tmp_path, hashing):
+    source = write_stories(tmp_path / "src", _briefs(3))
+    build(tmp_path / "ix", hashing, source)
+    write_stories(source, _briefs(9))  # six more
+
+    class DiesOnTheSecondStep(HashingEmbedder):
+        calls = 0
+
+        def embed(self, texts, progress=None):
+            type(self).calls += 1
+            if type(self).calls == 2:
+                raise RuntimeError("killed mid-build")
+            return super().embed(texts, progress)
+
+    with pytest.raises(RuntimeError, match="killed"):
+        Builder.with_embedder(tmp_path / "ix", DiesOnTheSecondStep(256)).build(
+            [source], publish_every=3)
+    reader = open_published(tmp_path / "ix")
+    assert reader.manifest.articles == 6  # the first step (3 old + 3 new) stands
+    assert reader.verify() == []
+    again = CountingEmbedder()
+    report = Builder.with_embedder(tmp_path / "ix", again).build([source], publish_every=3)
+    assert report.added == 3 and report.unchanged == 6  # only the rest is embedded
+    assert open_published(tmp_path / "ix").manifest.articles == 9
