@@ -21,15 +21,17 @@ import numpy as np
 from bench.archive import throughput
 from bench.news import load_questions
 from bench.served import ask, rss_mb, served, summary
-from index.embedder import EmbedderSpec
 from index.reader import open_published
+from service.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def search_floor_ms(index_dir: Path, texts: list[str]) -> dict:
-    """p50 of one query embedding plus one FAISS search, in this process."""
-    embedder = EmbedderSpec(threads=1).load()
+    """p50 of one query embedding plus one FAISS search, in this process, with the
+    embedder set up as the server sets it up (every core per call): a one-thread floor
+    would be slower and flatter the ratio."""
+    embedder = Settings().embedder_spec().load()
     reader = open_published(index_dir)
     costs = []
     for text in texts:
