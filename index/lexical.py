@@ -154,6 +154,10 @@ class LexicalIndex:
         hits = np.flatnonzero(scores > 0) if allowed is None else \
             np.flatnonzero((scores > 0) & allowed[: len(scores)])
         if len(hits) > n:
-            hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
+            # The n-th best score; of the chunks tied at it, the lowest row ids are kept,
+            # so the cut (not only the order) is the same whatever the partition did.
+            cut = -np.partition(-scores[hits], n - 1)[n - 1]
+            above = hits[scores[hits] > cut]
+            hits = np.concatenate([above, hits[scores[hits] == cut][: n - len(above)]])
         chosen = hits[np.lexsort((hits, -scores[hits]))]
         return dict(zip(chosen.tolist(), scores[chosen].tolist(), strict=True))
