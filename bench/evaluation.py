@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from index.builder import Builder
@@ -132,16 +133,24 @@ def run_engine(engine: Engine, questions: Sequence[Question],
     return score_ranked(texts, answers, [q.answers for q in questions], latencies, abstained)
 
 
-def search_cost_ms(engine: Engine, questions: Sequence[Question]) -> float:
-    """p50 of one query embedding plus one FAISS search: the floor a query cannot beat."""
+def floor_costs_ms(embedder: Embedder, vectors: faiss.Index, texts: Sequence[str],
+                   k: int) -> np.ndarray:
+    """Per text, one query embedding plus one FAISS search of ``k``, in milliseconds:
+    the floor a question cannot beat."""
     costs = []
-    k = engine.config.retrieval.candidates
-    for q in questions:
+    for text in texts:
         began = time.perf_counter()
-        vector = engine.embedder.embed_one(q.text)
-        engine.index.vectors.search(vector.reshape(1, -1), k)
+        vector = embedder.embed_one(text)
+        vectors.search(vector.reshape(1, -1), k)
         costs.append(time.perf_counter() - began)
-    return float(np.percentile(np.asarray(costs) * 1000, 50))
+    return np.asarray(costs) * 1000
+
+
+def search_cost_ms(engine: Engine, questions: Sequence[Question]) -> float:
+    """p50 of the floor over these questions."""
+    costs = floor_costs_ms(engine.embedder, engine.index.vectors, [q.text for q in questions],
+                           engine.config.retrieval.candidates)
+    return float(np.percentile(costs, 50))
 
 
 def build_index(workdir: Path, articles: list[dict], embedder: Embedder,

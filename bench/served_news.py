@@ -12,13 +12,13 @@ import argparse
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 from bench.archive import throughput
+from bench.evaluation import floor_costs_ms
 from bench.news import load_questions
 from bench.served import ask, rss_mb, served, summary
 from index.reader import open_published
@@ -31,14 +31,8 @@ def search_floor_ms(index_dir: Path, texts: list[str]) -> dict:
     """p50 of one query embedding plus one FAISS search, in this process, with the
     embedder set up as the server sets it up (every core per call): a one-thread floor
     would be slower and flatter the ratio."""
-    embedder = Settings().embedder_spec().load()
     reader = open_published(index_dir)
-    costs = []
-    for text in texts:
-        began = time.perf_counter()
-        vector = embedder.embed_one(text)
-        reader.vectors.search(vector.reshape(1, -1), 50)
-        costs.append((time.perf_counter() - began) * 1000)
+    costs = floor_costs_ms(Settings().embedder_spec().load(), reader.vectors, texts, 50)
     reader.close()
     return {"p50": round(float(np.percentile(costs, 50)), 1),
             "p95": round(float(np.percentile(costs, 95)), 1)}

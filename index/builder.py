@@ -252,9 +252,9 @@ class Builder:
                 progress.locked()
             self.dir.clean_debris()
             previous, note = (None, "") if full else self._previous()
-            total = _classify(articles, previous.rows if previous else {})
-            steps = _steps(articles, previous.rows if previous else {}, publish_every)
-            for number, subset in enumerate(steps):
+            old = previous.rows if previous else {}
+            total = _classify(articles, old)
+            for number, subset in enumerate(_steps(articles, old, publish_every)):
                 try:
                     step = self._build_locked(subset, previous, progress)
                 finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 
@@ -57,6 +58,11 @@ class Catalog:
             article_group[article_rowid] = group_rowid
         return cls(article_day, article_source, list(codes), chunk_article, article_group)
 
+    @cached_property
+    def dense_rows(self) -> bool:
+        """Whether every chunk row id below the highest one exists (as builds write them)."""
+        return bool(self.chunk_article.min(initial=0) >= 0)
+
     def copies_of(self, article_rowid: int) -> np.ndarray:
         """The row ids of the other articles of this article's wire-copy group."""
         group = self.article_group[article_rowid]
@@ -65,7 +71,7 @@ class Catalog:
 
     def chunk_mask(self, articles: np.ndarray) -> np.ndarray:
         """The chunks (bool by chunk rowid) of the articles marked in ``articles``."""
-        if self.chunk_article.min(initial=0) >= 0:  # no gaps in the row ids: one gather
+        if self.dense_rows:  # no gaps in the chunk row ids: one gather
             return articles[self.chunk_article]
         present = self.chunk_article >= 0
         mask = np.zeros(len(self.chunk_article), dtype=bool)

@@ -10,7 +10,7 @@ scope cannot starve the ranking and two rankings (scope and window) cost one sco
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -89,10 +89,6 @@ class LexicalIndex:
     rows: np.ndarray  # int32 chunk row ids
     weights: np.ndarray  # float32 BM25 contribution of the term to that chunk
     size: int  # how many chunks
-    _empty: np.ndarray = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_empty", np.zeros(self.size, dtype=np.float64))
 
     @classmethod
     def build(cls, chunks: Iterable[tuple[str, str]]) -> LexicalIndex:
@@ -142,7 +138,7 @@ class LexicalIndex:
         spans = [(self.offsets[t], self.offsets[t + 1])
                  for t in (self.vocabulary[q] for q in query if q in self.vocabulary)]
         if not spans:
-            return self._empty
+            return np.zeros(self.size)
         rows = np.concatenate([self.rows[a:b] for a, b in spans])
         weights = np.concatenate([self.weights[a:b] for a, b in spans])
         return np.bincount(rows, weights=weights, minlength=self.size)
@@ -151,8 +147,7 @@ class LexicalIndex:
     def top(scores: np.ndarray, n: int, allowed: np.ndarray | None = None) -> dict[int, float]:
         """The ``n`` best-scoring chunks (among ``allowed``, bool by row id): row id ->
         score, best first, ties by row id."""
-        hits = np.flatnonzero(scores > 0) if allowed is None else \
-            np.flatnonzero((scores > 0) & allowed[: len(scores)])
+        hits = np.flatnonzero(scores > 0 if allowed is None else (scores > 0) & allowed)
         if len(hits) > n:
             # The n-th best score; of the chunks tied at it, the lowest row ids are kept,
             # so the cut (not only the order) is the same whatever the partition did.

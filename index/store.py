@@ -1,4 +1,5 @@
-"""The SQLite half of a build: articles, chunks (as offsets), sentences and term counts."""
+"""The SQLite half of a build: articles, chunks (as offsets), sentences with their terms,
+and wire-copy groups."""
 
 from __future__ import annotations
 
@@ -276,17 +277,12 @@ class StoreReader:
 
     def sentences_in(self, article_rowid: int, start: int, end: int) -> list[StoredSentence]:
         """The sentences of an article that overlap ``[start, end)``."""
-        rows = self.conn.execute(
-            """SELECT rowid, start, end, terms FROM sentences
-               WHERE article_rowid = ? AND end > ? AND start < ? ORDER BY start""",
-            (article_rowid, start, end),
-        ).fetchall()
-        return [StoredSentence(r[0], article_rowid, Span(r[1], r[2]), tuple(r[3].split()))
-                for r in rows]
+        return self.sentences_in_many([(article_rowid, start, end)])[0]
 
     def sentences_in_many(self, ranges: Sequence[tuple[int, int, int]]
                           ) -> list[list[StoredSentence]]:
-        """``sentences_in`` for several ``(article_rowid, start, end)`` at once: one query."""
+        """The sentences overlapping each ``(article_rowid, start, end)``, in order: one
+        query for all of them."""
         if not ranges:
             return []
         where = " OR ".join(["(article_rowid = ? AND end > ? AND start < ?)"] * len(ranges))

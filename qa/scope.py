@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 
 from index.catalog import UNDATED, Catalog, day_number
+from index.records import Article
 from index.store import StoreReader
 from qa.limits import MAX_FILTER_VALUES
 
@@ -134,6 +135,17 @@ def visible(catalog: Catalog, store: StoreReader, scope: Scope, as_of: date) -> 
         chosen[store.article_rowids(list(f.article_ids))] = True
         mask &= chosen
     return mask
+
+
+def article_as_of(store: StoreReader, article_id: str, as_of: date | None) -> Article | None:
+    """The article with this id, unless it was published after ``as_of``."""
+    article = store.article(article_id)
+    return article if article and published_by(article.published, as_of) else None
+
+
+def missing_article(article_id: str, as_of: date | None) -> str:
+    """What to say when ``article_as_of`` finds nothing."""
+    return f"no article with id {article_id!r}" + (f" published by {as_of}" if as_of else "")
 
 
 def published_by(published: str | None, as_of: date | None) -> bool:

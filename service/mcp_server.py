@@ -22,7 +22,7 @@ from pydantic import Field
 from qa.conversation import ConversationError
 from qa.limits import MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
 from qa.live import LiveEngine, NotReady
-from qa.scope import ScopeError, parse_day, parse_scope, published_by
+from qa.scope import ScopeError, article_as_of, missing_article, parse_day, parse_scope
 from qa.types import Message
 from service.asking import ask
 from service.journal import Journal
@@ -104,10 +104,9 @@ def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
         (YYYY-MM-DD) an article published after that day is not found."""
         with refusals(), live.use() as engine:
             day = parse_day(as_of, "as_of")
-            article = engine.index.store.article(id)
-        if article is None or not published_by(article.published, day):
-            raise ToolError(f"no article with id {id!r}"
-                            + ("" if article is None else f" published by {day}"))
+            article = article_as_of(engine.index.store, id, day)
+        if article is None:
+            raise ToolError(missing_article(id, day))
         lo = 0 if start is None else start
         hi = len(article.text) if end is None else end
         if not lo <= hi <= len(article.text):

@@ -8,18 +8,17 @@ from fastapi import APIRouter, Query
 
 from index.records import Article
 from qa.live import NotReady
-from qa.scope import parse_day, published_by
+from qa.scope import article_as_of, missing_article, parse_day
 from service.asking import AskerDep
 from service.deps import EngineDep, LiveDep
 from service.errors import ApiError, not_ready_response
 from service.responses import BODY_ERRORS, errors, streams
-from service.schemas import ChatRequest, ChatResponse
+from service.schemas import DAY_SCHEMA, ChatRequest, ChatResponse
 from service.streaming import native_stream
 
 router = APIRouter()
 AsOfQuery = Annotated[str | None, Query(
-    pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-03-14"], json_schema_extra={"format": "date"},
-    description="Hide the article if it was published after this day (YYYY-MM-DD).")]
+    **DAY_SCHEMA, description="Hide the article if it was published after this day.")]
 
 
 @router.post("/api/chat", response_model=ChatResponse,
@@ -42,11 +41,9 @@ def article(article_id: str, engine: EngineDep, as_of: AsOfQuery = None) -> Arti
     With ``as_of`` (YYYY-MM-DD) an article published after that day is not found, as
     it would not be for a question asked as of that day."""
     day = parse_day(as_of, "as_of")
-    found = engine.index.store.article(article_id)
-    if found is None or not published_by(found.published, day):
-        after = "" if found is None else f" published by {day}"
-        raise ApiError(404, f"no article with id {article_id!r}{after}", "article_id",
-                       "not_found_error")
+    found = article_as_of(engine.index.store, article_id, day)
+    if found is None:
+        raise ApiError(404, missing_article(article_id, day), "article_id", "not_found_error")
     return found
 
 

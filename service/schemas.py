@@ -47,8 +47,10 @@ class OtherMessage(BaseModel):
 ChatMessage = Annotated[UserMessage | OtherMessage, Field(discriminator="role")]
 
 
-Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2025-03-14"],
-                           json_schema_extra={"format": "date"})]
+# How a day is declared wherever a request carries one (body field or query parameter).
+DAY_SCHEMA = {"pattern": r"^\d{4}-\d{2}-\d{2}$", "examples": ["2025-03-14"],
+              "json_schema_extra": {"format": "date"}}
+Day = Annotated[str, Field(**DAY_SCHEMA)]
 Values = Annotated[list[Annotated[str, Field(max_length=500)]],
                    Field(max_length=MAX_FILTER_VALUES)]
 
