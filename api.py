@@ -26,8 +26,7 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
     configure_process()
     settings = settings or Settings()
     if live is None:
-        # One ONNX thread per request: concurrent requests use the other cores.
-        live = LiveEngine(settings.index_dir, settings.embedder_spec(threads=1).load,
+        live = LiveEngine(settings.index_dir, settings.embedder_spec().load,
                           settings.answer_config())
 
     @asynccontextmanager

@@ -29,8 +29,8 @@ RESULTS = Path(__file__).parent / "results"
 
 def search_floor_ms(index_dir: Path, texts: list[str]) -> dict:
     """p50 of one query embedding plus one FAISS search, in this process, with the
-    embedder set up as the server sets it up (every core per call): a one-thread floor
-    would be slower and flatter the ratio."""
+    embedder loaded from the same settings as the server's (``QA_EMBED_THREADS``): a
+    floor on other threads than the server's would misstate the ratio."""
     reader = open_published(index_dir)
     costs = floor_costs_ms(Settings().embedder_spec().load(), reader.vectors, texts, 50)
     reader.close()

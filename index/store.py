@@ -63,7 +63,7 @@ class StoredSentence:
     rowid: int
     article_rowid: int
     span: Span
-    terms: tuple[str, ...]
+    terms: frozenset[str]  # distinct: what scoring asks is whether a term occurs
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -184,6 +184,13 @@ class StoreReader:
         row = self.conn.execute("SELECT text FROM articles WHERE rowid = ?", (rowid,)).fetchone()
         return row[0]
 
+    def article_texts(self, rowids: Iterable[int]) -> dict[int, str]:
+        """The texts of the articles at these rows, by row id: one query."""
+        wanted = list(rowids)
+        marks = ",".join("?" * len(wanted))
+        return dict(self.conn.execute(
+            f"SELECT rowid, text FROM articles WHERE rowid IN ({marks})", wanted).fetchall())
+
     def article_keys(self) -> dict[str, tuple[int, str]]:
         """Every article id with its row id and content hash (no text read)."""
         return {r[0]: (r[1], r[2]) for r in self.conn.execute(
@@ -250,20 +257,20 @@ class StoreReader:
             return {}
         marks = ",".join("?" * len(rowids))
         rows = self.conn.execute(
-            f"""SELECT c.rowid, c.id, c.article_rowid, c.n, c.start, c.end,
-                       a.id AS article_id, a.title, substr(a.text, c.start + 1, c.end - c.start)
-                       AS text
+            f"""SELECT c.rowid, c.id, c.article_rowid, c.n, c.start, c.end, a.id, a.title
                 FROM chunks c JOIN articles a ON a.rowid = c.article_rowid
                 WHERE c.rowid IN ({marks})""",
             list(rowids),
         ).fetchall()
+        # Each article's text read once and sliced here: SQLite's substr() reads and
+        # decodes the text from its start for every chunk, three times the cost.
+        texts = self.article_texts({row[2] for row in rows})
         return {
-            row["rowid"]: StoredChunk(
-                row["rowid"],
-                Chunk(row["id"], row["article_id"], row["n"], row["start"], row["end"],
-                      row["text"]),
-                row["article_rowid"],
-                row["title"],
+            row[0]: StoredChunk(
+                row[0],
+                Chunk(row[1], row[6], row[3], row[4], row[5], texts[row[2]][row[4] : row[5]]),
+                row[2],
+                row[7],
             )
             for row in rows
         }
@@ -292,7 +299,7 @@ class StoreReader:
         by_article: dict[int, list[StoredSentence]] = {}
         for r in rows:
             by_article.setdefault(r[1], []).append(
-                StoredSentence(r[0], r[1], Span(r[2], r[3]), tuple(r[4].split())))
+                StoredSentence(r[0], r[1], Span(r[2], r[3]), frozenset(r[4].split())))
         return [[s for s in by_article.get(article, ()) if s.span.end > start
                  and s.span.start < end] for article, start, end in ranges]
 

@@ -64,8 +64,9 @@ def _question_words(question: str) -> frozenset[str]:
 def holds(kind: str, sentence: str, question: str) -> bool:
     """True when the sentence has a token of the wanted kind that the question lacks."""
     asked = _question_words(question)
-    tokens = _TOKEN.findall(sentence)
-    for i, token in enumerate(tokens):
+    # Token by token, stopping at the first hit: most sentences hold one early.
+    for i, match in enumerate(_TOKEN.finditer(sentence)):
+        token = match.group()
         word = token.lower().rstrip(".,")
         if word in asked:
             continue

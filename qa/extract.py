@@ -148,7 +148,7 @@ class Extractor:
         out = []
         for sentence in sentences:
             cos = cosines[sentence.rowid]
-            lexical = sum(weights.get(t, 0.0) for t in set(sentence.terms)) / total
+            lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
             score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
             said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
             if kind and holds(kind, said, query.question):

@@ -41,4 +41,9 @@ class Asker:
         return answer
 
 
-AskerDep = Annotated[Asker, Depends(Asker)]
+async def get_asker(request: Request) -> Asker:
+    """The route's asker (a coroutine, so FastAPI does not hop to a thread to make it)."""
+    return Asker(request)
+
+
+AskerDep = Annotated[Asker, Depends(get_asker)]

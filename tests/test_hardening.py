@@ -324,3 +324,14 @@ def test_metrics_need_the_admin_key_unless_public(server, tmp_path, hashing):
         assert httpx.get(live.url + "/metrics").status_code == 200
     with serve(tmp_path / "ix", hashing) as live:
         assert httpx.get(live.url + "/metrics").status_code == 403
+
+
+# 7. The embedder's threads come from one setting, for the server, the CLI and benchmarks.
+
+def test_embed_threads_setting_reaches_the_embedder(monkeypatch):
+    assert Settings().embedder_spec().threads == 0  # every core
+    monkeypatch.setenv("QA_EMBED_THREADS", "1")
+    assert Settings().embedder_spec().threads == 1
+    monkeypatch.setenv("QA_EMBED_THREADS", "-1")
+    with pytest.raises(pydantic.ValidationError, match="embed_threads"):
+        Settings()
