@@ -1,7 +1,9 @@
 """Time words in a question, resolved against the day it is asked as of.
 
 A window is a preference, not a filter: retrieval favours articles published inside it
-and still sees the rest. The rules (``A`` is ``as_of``; the most specific phrase wins):
+and still sees the rest. The rules (``A`` is ``as_of``; when several phrases match, the
+first row of the table wins: a named date or year before a relative phrase. Letting the
+narrowest window win instead was measured and was no better on the news sets):
 
 | phrase | window |
 |---|---|
