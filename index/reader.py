@@ -80,11 +80,11 @@ class IndexReader:
             raise IndexCorrupt(f"build {self.path.name} has an unreadable lexical index "
                                f"({type(exc).__name__})") from exc
 
-    def filtered_search(self, vector: np.ndarray, n: int, chunks: np.ndarray) -> list[int]:
-        """Row ids of the ``n`` nearest chunks among those marked in ``chunks`` (bool by
-        chunk rowid), the restriction applied inside the FAISS search."""
-        bits = np.packbits(chunks, bitorder="little")
-        selector = faiss.IDSelectorBitmap(len(chunks), faiss.swig_ptr(bits))
+    def filtered_search(self, vector: np.ndarray, n: int, bits: np.ndarray) -> list[int]:
+        """Row ids of the ``n`` nearest chunks among those marked in ``bits`` (a chunk
+        mask packed little-endian, as ``np.packbits(mask, bitorder="little")``), the
+        restriction applied inside the FAISS search."""
+        selector = faiss.IDSelectorBitmap(len(bits) * 8, faiss.swig_ptr(bits))
         if self.vector_index.exact:
             params = faiss.SearchParameters(sel=selector)
         else:

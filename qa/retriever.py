@@ -9,6 +9,7 @@ import numpy as np
 from index.reader import IndexReader
 from index.store import StoredChunk
 from qa.limits import MAX_LEXICAL_TERMS
+from qa.scoped import ScopeCache, Scoped
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Retriever:
     def __init__(self, index: IndexReader, config: RetrievalConfig | None = None) -> None:
         self.index = index
         self.config = config or RetrievalConfig()
+        self.scopes = ScopeCache(index, self.config.exact_subset)
 
     def search(self, text: str, vector: np.ndarray, k: int,
                allowed: np.ndarray | None = None, prefer: np.ndarray | None = None,
@@ -68,9 +70,10 @@ class Retriever:
         lexical: dict[int, float] = {}
         fused: dict[int, float] = {}
         for dense_weight, lexical_weight, articles in rankings:
-            chunks = None if articles is None else self.index.catalog.chunk_mask(articles)
-            found_dense = self._dense_search(vector, cfg.candidates, chunks)
-            found_lexical = bm25.top(scores, cfg.candidates, chunks)
+            scoped = None if articles is None else self.scopes.get(articles)
+            found_dense = self._dense_search(vector, cfg.candidates, scoped)
+            found_lexical = (bm25.top(scores, cfg.candidates) if scoped is None
+                             else bm25.top(scores, cfg.candidates, scoped.mask, scoped.rows))
             dense.update(found_dense)
             lexical.update(found_lexical)
             for weight, ranking in ((dense_weight, found_dense),
@@ -84,30 +87,26 @@ class Retriever:
                 for r in best]
 
     def _dense_search(self, vector: np.ndarray, n: int,
-                      chunks: np.ndarray | None) -> dict[int, float]:
+                      scoped: Scoped | None) -> dict[int, float]:
         """Chunk rowid -> exact cosine of the ``n`` nearest (allowed) chunks."""
         index = self.index
-        if chunks is None:
+        if scoped is None:
             n = min(n, index.vectors.ntotal)
             if not n:
                 return {}
             _, ids = index.vectors.search(vector.reshape(1, -1).astype(np.float32), n)
             found = sorted(int(i) for i in ids[0] if i >= 0)
+        elif scoped.rows is not None:  # few enough: scored exactly, never missed
+            if not len(scoped.rows):
+                return {}
+            scores = scoped.vectors @ vector
+            top = np.argsort(-scores, kind="stable")[:n]
+            return {int(scoped.rows[i]): float(scores[i]) for i in top}
         else:
-            eligible = np.flatnonzero(chunks)
-            if len(eligible) <= self.config.exact_subset:
-                return self._exact(vector, eligible, n)
-            found = index.filtered_search(vector, n, chunks)
+            found = index.filtered_search(vector, n, scoped.bits)
         # Exact cosines from the stored vectors: an approximate index only proposes.
         exact = np.asarray(index.chunk_vectors[found], dtype=np.float32) @ vector
         return dict(zip(found, exact.tolist(), strict=True))
-
-    def _exact(self, vector: np.ndarray, eligible: np.ndarray, n: int) -> dict[int, float]:
-        if not len(eligible):
-            return {}
-        scores = np.asarray(self.index.chunk_vectors[eligible], dtype=np.float32) @ vector
-        top = np.argsort(-scores, kind="stable")[:n]
-        return {int(eligible[i]): float(scores[i]) for i in top}
 
     def _dense(self, dense: dict[int, float], rowid: int, vector: np.ndarray) -> float:
         # A lexical-only hit still gets its true cosine from the stored vectors.

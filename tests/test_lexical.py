@@ -38,6 +38,8 @@ def test_a_mask_keeps_the_ranking_full_inside_it():
     allowed[-5:] = True
     found = index.top(index.scores(["storm"]), 5, allowed)
     assert sorted(found) == list(range(295, 300))
+    # The same scope given as its row ids ranks the same.
+    assert index.top(index.scores(["storm"]), 5, rows=np.flatnonzero(allowed)) == found
     assert index.top(index.scores(["storm"]), 5, np.zeros(300, dtype=bool)) == {}
 
 

@@ -1,0 +1,74 @@
+"""What retrieval derives from a set of allowed articles, kept for the next question in
+the same scope.
+
+A scope (``as_of`` and filters, or a time window) turns into a chunk mask, and a narrow
+one into the float32 vectors of its chunks. Each costs a pass over every chunk of the
+archive, and questions come in runs of one scope: a live service answers as of today, an
+evaluation asks a quiz's questions as of its day. So the last few scopes are kept, keyed
+by the article mask itself (its bytes: equal masks, equal entries).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.reader import IndexReader
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """The chunks of a set of articles, as retrieval uses them."""
+
+    mask: np.ndarray  # bool by chunk rowid
+    # The chunk rowids and their float32 vectors when few enough to score exactly
+    # (below ``exact_subset``); None otherwise.
+    rows: np.ndarray | None
+    vectors: np.ndarray | None
+    _bits: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def bits(self) -> np.ndarray:
+        """The mask packed as FAISS's ``IDSelectorBitmap`` reads it (made on first use)."""
+        if not self._bits:
+            self._bits.append(np.packbits(self.mask, bitorder="little"))
+        return self._bits[0]
+
+
+class ScopeCache:
+    """The last ``size`` scopes of one index, thread-safe."""
+
+    def __init__(self, index: IndexReader, exact_subset: int, size: int = 8) -> None:
+        self.index = index
+        self.exact_subset = exact_subset
+        self.size = size
+        self._entries: OrderedDict[bytes, Scoped] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, articles: np.ndarray) -> Scoped:
+        """The chunks of the articles marked in ``articles`` (bool by article rowid)."""
+        key = articles.tobytes()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        # Made outside the lock: two threads may both make one; either copy is right.
+        made = self._make(articles)
+        with self._lock:
+            self._entries[key] = made
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return made
+
+    def _make(self, articles: np.ndarray) -> Scoped:
+        mask = self.index.catalog.chunk_mask(articles)
+        rows = np.flatnonzero(mask)
+        if len(rows) > self.exact_subset:
+            return Scoped(mask, None, None)
+        vectors = np.asarray(self.index.chunk_vectors[rows], dtype=np.float32)
+        return Scoped(mask, rows, vectors)
