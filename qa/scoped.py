@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -28,18 +29,16 @@ class Scoped:
     # (below ``exact_subset``); None otherwise.
     rows: np.ndarray | None
     vectors: np.ndarray | None
-    _bits: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
 
-    @property
+    @cached_property
     def bits(self) -> np.ndarray:
         """The mask packed as FAISS's ``IDSelectorBitmap`` reads it (made on first use)."""
-        if not self._bits:
-            self._bits.append(np.packbits(self.mask, bitorder="little"))
-        return self._bits[0]
+        return np.packbits(self.mask, bitorder="little")
 
 
 class ScopeCache:
-    """The last ``size`` scopes of one index, thread-safe."""
+    """The last ``size`` scopes of one index, thread-safe. A narrow scope holds up to
+    ``exact_subset`` float32 vectors (12 MB at the defaults), a wide one a chunk mask."""
 
     def __init__(self, index: IndexReader, exact_subset: int, size: int = 8) -> None:
         self.index = index
