@@ -35,7 +35,8 @@ LiveDep = Annotated[LiveEngine, Depends(get_live)]
 async def current_engine(live: LiveDep) -> AsyncIterator[Engine]:
     """The engine of the served build, held for the whole request (a swap closes the old
     build only after its last request). Taking and returning the lease are a counter
-    under a lock: cheap enough for the event loop."""
+    under a lock, cheap enough for the event loop; so is closing a swapped-out build
+    after its last request, which happens once a swap."""
     with live.use() as engine:
         yield engine
 
