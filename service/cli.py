@@ -318,7 +318,7 @@ def serve(
 def mcp(index_dir: IndexDirOpt = None) -> None:
     """Serve the MCP tools (search_articles, answer, get_article) over stdio, for a local
     assistant that starts this command."""
-    from qa.live import LiveEngine
+    from qa.live import LiveEngine, Watcher
     from service.journal import Journal
     from service.mcp_server import build_mcp
 
@@ -329,9 +329,15 @@ def mcp(index_dir: IndexDirOpt = None) -> None:
     if live.problem():
         raise Failure(live.problem())
     journal = Journal(settings.data_dir, settings.retention_days)
+    # A newly published build is picked up as the HTTP server picks it up.
+    watcher = Watcher(live, settings.reload_interval) if settings.reload_interval else None
+    if watcher:
+        watcher.start()
     try:
         build_mcp(live, journal).run("stdio")
     finally:
+        if watcher:
+            watcher.stop()
         live.close()
         journal.close()
 

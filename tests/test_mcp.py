@@ -100,3 +100,30 @@ def test_mcp_over_stdio(index_dir, tmp_path):
 
     check(asyncio.run(run()))
     assert (tmp_path / "data" / "journal.sqlite").is_file()
+
+
+def test_mcp_over_stdio_serves_a_newly_published_build(tmp_path, hashing):
+    stories = write_stories(tmp_path / "corpus")
+    build(tmp_path / "index", hashing, stories)
+    env = {**os.environ, "QA_MODEL": "hashing-256", "QA_RELOAD_INTERVAL": "0.1",
+           "QA_DATA_DIR": str(tmp_path / "data")}
+    params = StdioServerParameters(command=QA, args=["mcp", "--index-dir",
+                                                     str(tmp_path / "index")], env=env)
+    late = {"id": "late", "title": "Late Story", "published": "2024-03-06",
+            "text": "A late story arrived after the server had started."}
+
+    async def run() -> tuple[bool, dict]:
+        async with Client(params) as client:
+            before = await client.call_tool("get_article", {"id": "late"})
+            (stories / "late.json").write_text(json.dumps(late))
+            build(tmp_path / "index", hashing, stories)  # published while it runs
+            for _ in range(100):
+                found = await client.call_tool("get_article", {"id": "late"})
+                if not found.is_error:
+                    return before.is_error, found.structured_content
+                await asyncio.sleep(0.1)
+            return before.is_error, {}
+
+    missing_before, found = asyncio.run(run())
+    assert missing_before
+    assert found.get("title") == "Late Story"
