@@ -128,15 +128,18 @@ def _summary(report: BuildReport, found: Gathered) -> str:
     return line
 
 
+PublishEveryOpt = Annotated[int | None, typer.Option(
+    min=1, help="Add new articles this many at a time, publishing after each step: a "
+    "large archive is searchable as it grows, and a stopped build keeps its finished "
+    "steps.")]
+
+
 @index_app.command("build")
 def build(
     sources: SourcesArg = None,
     index_dir: IndexDirOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
-    publish_every: Annotated[int | None, typer.Option(
-        min=1, help="Add new articles this many at a time, publishing after each step: a "
-        "large archive is searchable as it grows, and a stopped build keeps its finished "
-        "steps.")] = None,
+    publish_every: PublishEveryOpt = None,
 ) -> None:
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
@@ -154,6 +157,7 @@ def sync(
     every: Annotated[str, typer.Option(help="Time between runs: 30s, 15m, 1h.")] = "15m",
     runs: Annotated[int | None, typer.Option(min=1, help="Stop after this many runs "
                     "(default: run until stopped).")] = None,
+    publish_every: PublishEveryOpt = None,
 ) -> None:
     """Keep the index up to date: an incremental build now and then every interval, in
     the foreground, one log line per run. Runs never overlap: each starts after the
@@ -168,7 +172,7 @@ def sync(
     while True:
         began = time.monotonic()
         try:
-            report, found = _build_once(settings, chosen, False)
+            report, found = _build_once(settings, chosen, False, publish_every=publish_every)
             log.info("sync", summary=_summary(report, found), published=report.build_id,
                      failed=[url for url, _ in report.skipped][:20],
                      seconds=round(time.monotonic() - began, 1))

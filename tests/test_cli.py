@@ -109,3 +109,14 @@ def test_build_can_publish_in_steps(tmp_path, corpus_dir):
     assert len(list((tmp_path / "ix" / "builds").iterdir())) == 2  # steps of 2, then all 4
     refused = run("index", "build", str(corpus_dir), "--index-dir", ix, "--publish-every", "0")
     assert refused.returncode == 2 and "publish-every" in refused.stderr
+
+
+def test_sync_can_publish_in_steps(tmp_path, corpus_dir):
+    ix = str(tmp_path / "ix")
+    synced = run("index", "sync", str(corpus_dir), "--index-dir", ix, "--every", "1s",
+                 "--runs", "1", "--publish-every", "3")
+    assert synced.returncode == 0, synced.stderr
+    assert "added 4, updated 0, removed 0, unchanged 0" in synced.stderr
+    assert len(list((tmp_path / "ix" / "builds").iterdir())) == 2  # 3, then all 4
+    refused = run("index", "sync", str(corpus_dir), "--index-dir", ix, "--publish-every", "-1")
+    assert refused.returncode == 2 and "publish-every" in refused.stderr
