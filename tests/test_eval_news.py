@@ -7,6 +7,10 @@ import gzip
 import json
 from pathlib import Path
 
+import pytest
+
+from bench.news_knobs import config_of
+from qa.retriever import RetrievalConfig
 from tests.test_cli import run
 
 ARTICLES = [
@@ -79,3 +83,12 @@ def test_eval_news_refuses_a_folder_without_the_set(tmp_path):
                "--index-dir", str(tmp_path / "ix"))
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "not a news-rtqa folder" in done.stderr
+
+
+def test_news_knobs_sets_each_knob_where_it_lives():
+    config = config_of({"sentence_weight": 2.0, "recent_days": 3, "min_confidence": 0.2})
+    assert config.extraction.sentence_weight == 2.0
+    assert config.retrieval.recent_days == 3 and config.min_confidence == 0.2
+    assert config.retrieval.candidates == RetrievalConfig().candidates  # the rest: defaults
+    with pytest.raises(SystemExit, match="no knob named 'sentence_wieght'"):
+        config_of({"sentence_wieght": 2.0})
