@@ -20,7 +20,11 @@ from service.settings import TopK
 # The conversation rules the core enforces (qa.conversation.check_conversation), stated in
 # the OpenAPI document too, so that a request valid by the document is one the server
 # accepts: every user turn is a question with text, within the question limit.
-Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=r"\S")]
+# "Has text" is what the core's ``str.strip()`` leaves something of. Python counts the
+# separators U+001C-U+001F as whitespace; the Unicode whitespace of ``\s`` in the
+# validator's (and JSON Schema's) regex does not, so they are named.
+Question = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS,
+                                pattern=r"[^\s\x1c-\x1f]")]
 Turn = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
 HAS_A_QUESTION = {"contains": {"type": "object", "properties": {"role": {"const": "user"}},
                                "required": ["role"]}}

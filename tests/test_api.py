@@ -70,6 +70,8 @@ def test_health_and_docs(hashing_server):
     ({"messages": [{"role": "robot", "content": "hi"}]}, 422, "role"),
     ({"messages": [{"role": "user", "content": 42}]}, 422, "content"),
     ({"messages": [{"role": "user", "content": "   "}]}, 422, "messages.0.content"),
+    # Separators Python strips but Unicode's whitespace does not include: still blank.
+    ({"messages": [{"role": "user", "content": "\x1f \x1c"}]}, 422, "messages.0.content"),
     ({"messages": [{"role": "assistant", "content": "hi"}]}, 400, "user message"),
     ({"messages": [{"role": "user", "content": "x" * 2001}]}, 422, "at most 2000"),
     ({"messages": [{"role": "user", "content": "hi"}], "top_k": 0}, 422, "top_k"),
