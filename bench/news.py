@@ -97,17 +97,23 @@ class NewsScores:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in vars(self).items()}
 
 
+def first_hit(question: NewsQuestion, answer: Answer) -> int | None:
+    """The rank of the first of the top 10 passages that holds a gold answer (its first
+    1,000 characters, as the protocol caps them), or None."""
+    return next((i for i, p in enumerate(answer.passages[:10])
+                 if contains(p.text[:PASSAGE_CHARS], question.answers)), None)
+
+
 def score(questions: Sequence[NewsQuestion], answers: Sequence[Answer],
           latencies: Sequence[float]) -> NewsScores:
     """The protocol's metrics from each question's answer (its passages best first)."""
     n = len(questions)
     hit1 = hit5 = mrr = article5 = correct = 0.0
     for q, answer in zip(questions, answers, strict=True):
-        texts = [p.text[:PASSAGE_CHARS] for p in answer.passages[:10]]
-        ranks = [i for i, t in enumerate(texts) if contains(t, q.answers)]
-        hit1 += bool(ranks and ranks[0] == 0)
-        hit5 += bool(ranks and ranks[0] < 5)
-        mrr += 1.0 / (ranks[0] + 1) if ranks else 0.0
+        rank = first_hit(q, answer)
+        hit1 += rank == 0
+        hit5 += rank is not None and rank < 5
+        mrr += 1.0 / (rank + 1) if rank is not None else 0.0
         article5 += any(p.article_id in q.answer_articles for p in answer.passages[:5])
         text = answer_text(answer)
         correct += bool(text) and contains(text[:ANSWER_CHARS], q.answers)

@@ -19,8 +19,7 @@ import json
 import os
 from pathlib import Path
 
-from bench.evaluation import PASSAGE_CHARS, contains
-from bench.news import NewsQuestion, ask_all, load_questions, score
+from bench.news import NewsQuestion, ask_all, first_hit, load_questions, score
 from index.reader import open_published
 from qa.engine import AnswerConfig, Engine
 from qa.extract import ExtractionConfig
@@ -62,9 +61,11 @@ def main() -> None:
     questions = [q for q in load_questions(args.folder)
                  if q.answer_articles and q.answer_articles <= indexed]
     embedder = Settings().embedder_spec().load()
+    halves = {name: [i for i, q in enumerate(questions) if half(q) == name]
+              for name in ("tune", "check")}
     lines = [f"{len(questions)} questions answerable from {len(indexed)} pages "
-             f"({sum(half(q) == 'tune' for q in questions)} tune, "
-             f"{sum(half(q) == 'check' for q in questions)} check), index {reader.version}",
+             f"({len(halves['tune'])} tune, {len(halves['check'])} check), "
+             f"index {reader.version}",
              "", "| knobs | tune hit@1 / hit@5 / acc | check hit@1 / hit@5 / acc "
              "| hit@1 won / lost |", "|---|---|---|---|"]
     print("\n".join(lines))
@@ -72,12 +73,10 @@ def main() -> None:
     for spec in args.knobs:
         engine = Engine(reader, embedder, config_of(json.loads(spec)))
         answers, latencies = ask_all(engine, questions)
-        hits = [bool(a.passages) and contains(a.passages[0].text[:PASSAGE_CHARS], q.answers)
-                for q, a in zip(questions, answers, strict=True)]
+        hits = [first_hit(q, a) == 0 for q, a in zip(questions, answers, strict=True)]
         first = hits if first is None else first
         cells = []
-        for name in ("tune", "check"):
-            chosen = [i for i, q in enumerate(questions) if half(q) == name]
+        for chosen in halves.values():
             s = score([questions[i] for i in chosen], [answers[i] for i in chosen],
                       [latencies[i] for i in chosen])
             cells.append(f"{s.hit1:.3f} / {s.hit5:.3f} / {s.answer_accuracy:.3f}")
