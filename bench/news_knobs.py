@@ -43,6 +43,17 @@ def config_of(knobs: dict) -> AnswerConfig:
                         **parts[AnswerConfig])
 
 
+def knobs_of(spec: str) -> dict:
+    """One command-line knob set: a JSON object."""
+    try:
+        knobs = json.loads(spec)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"error: {spec!r} is not JSON: {exc.msg}") from None
+    if not isinstance(knobs, dict):
+        raise SystemExit(f"error: {spec!r} is not a JSON object of knob values")
+    return knobs
+
+
 def half(question: NewsQuestion) -> str:
     """``tune`` or ``check``, fixed by the question's id."""
     return ("tune", "check")[int(hashlib.md5(question.id.encode()).hexdigest(), 16) % 2]
@@ -56,6 +67,7 @@ def main() -> None:
     parser.add_argument("knobs", nargs="+", help="JSON objects of knob values")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    configs = [config_of(knobs_of(spec)) for spec in args.knobs]  # bad knobs fail first
     reader = open_published(args.index_dir)
     indexed = set(reader.store.article_keys())
     questions = [q for q in load_questions(args.folder)
@@ -70,8 +82,8 @@ def main() -> None:
              "| hit@1 won / lost |", "|---|---|---|---|"]
     print("\n".join(lines))
     first: list[bool] | None = None
-    for spec in args.knobs:
-        engine = Engine(reader, embedder, config_of(json.loads(spec)))
+    for spec, config in zip(args.knobs, configs, strict=True):
+        engine = Engine(reader, embedder, config)
         answers, latencies = ask_all(engine, questions)
         hits = [first_hit(q, a) == 0 for q, a in zip(questions, answers, strict=True)]
         first = hits if first is None else first

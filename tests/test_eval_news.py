@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.news_knobs import config_of
+from bench.news_knobs import config_of, knobs_of
 from qa.retriever import RetrievalConfig
 from tests.test_cli import run
 
@@ -92,3 +92,6 @@ def test_news_knobs_sets_each_knob_where_it_lives():
     assert config.retrieval.candidates == RetrievalConfig().candidates  # the rest: defaults
     with pytest.raises(SystemExit, match="no knob named 'sentence_wieght'"):
         config_of({"sentence_wieght": 2.0})
+    for spec in ("{sentence_weight: 2}", "[1, 2]"):
+        with pytest.raises(SystemExit, match="JSON"):
+            knobs_of(spec)
