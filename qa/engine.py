@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from index.catalog import day_number
 from index.embedder import Embedder
 from index.reader import IndexReader
 from qa.answer_types import answer_span, answer_type
@@ -19,7 +20,7 @@ from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
-from qa.timewords import time_window
+from qa.timewords import Window, time_window
 from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
@@ -85,7 +86,8 @@ class Engine:
         if not allowed.any() and self.index.manifest.articles:
             return Answer(NO_MATCH, False, 0.0, [], [], self.version, query.retrieval,
                           "no_matching_articles", as_of.isoformat(), ident)
-        prefer, prefer_weight = self._preference(query.question, as_of, allowed)
+        window = time_window(query.question, as_of)
+        prefer, prefer_weight = self._preference(window, as_of, allowed)
         # A follow-up retrieves with its borrowed context, but the answer must fit the
         # question itself: both texts go to the model in one call.
         if query.context:
@@ -97,7 +99,9 @@ class Engine:
                                            None if allowed.all() else allowed, prefer,
                                            prefer_weight)
         # Wire copies of one story answer once: their later passages make room for others.
-        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates),
+        meant = (window.start, window.end) if window else (as_of, as_of)
+        days = (day_number(meant[0]), day_number(meant[1]))
+        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates, days),
                              self.index.catalog.article_group)
         passages = [_passage(e) for e in ranked[:k]]
         pick = self.extractor.pick(ranked, same_story=bool(query.context))
@@ -127,12 +131,11 @@ class Engine:
                 if inside else None)
         return citation, span
 
-    def _preference(self, question: str, as_of: date,
+    def _preference(self, window: Window | None, as_of: date,
                     allowed: np.ndarray) -> tuple[np.ndarray | None, float]:
         """The articles a question's time words point at (or, without any, the most
         recent ones), within what it may see, and the weight of that preference."""
         cfg = self.config.retrieval
-        window = time_window(question, as_of)
         if window is not None:
             start, end, weight = window.start, window.end, cfg.window_weight
         else:

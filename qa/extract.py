@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.catalog import UNDATED
 from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence
@@ -28,9 +29,9 @@ from qa.retriever import Candidate
 class ExtractionConfig:
     """Sentence and rerank knobs; defaults chosen on held-out evaluation, see the README."""
 
-    rerank_depth: int = 20  # fused candidates whose sentences are scored
+    rerank_depth: int = 40  # fused candidates whose sentences are scored
     fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)
-    sentence_weight: float = 3.0  # passage rank: its best sentence's score
+    sentence_weight: float = 4.0  # passage rank: its best sentence's score
     passages: int = 3  # how many top passages the answer may come from
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
@@ -39,6 +40,16 @@ class ExtractionConfig:
     repeat_penalty: float = 0.5  # factor on a sentence an earlier answer already gave
     type_weight: float = 0.1  # bonus for a sentence holding the kind of answer asked for
     min_chars: int = 60  # a shorter best sentence is joined with its neighbour
+    # Passage rank: a bonus for coverage near the days the question means (its time
+    # window, else the day it is asked as of), decaying by ``age_days`` per e-fold.
+    # A news question means the latest coverage, and an archive holds years of older
+    # pages on the same topic. Undated articles get no bonus (and lose nothing).
+    age_weight: float = 0.4
+    age_days: float = 120.0
+    # The answer sentence gets this share of its passage's bonus: without it, an older
+    # article's sentence that echoes the question best wins the answer from the newer
+    # story the ranking put first.
+    age_pick_share: float = 0.5
     max_chars: int = ANSWER_MAX_CHARS
 
 
@@ -59,6 +70,7 @@ class Evidence:
     candidate: Candidate
     sentences: tuple[ScoredSentence, ...]
     score: float
+    recency: float = 0.0  # the part of ``score`` for being published near the question's days
 
     @property
     def best(self) -> ScoredSentence | None:
@@ -85,9 +97,13 @@ class Extractor:
         self.index = index
         self.config = config or ExtractionConfig()
 
-    def rerank(self, query: Query, vector: np.ndarray,
-               candidates: list[Candidate]) -> list[Evidence]:
-        """Score the sentences of the top candidates; passages best first."""
+    def rerank(self, query: Query, vector: np.ndarray, candidates: list[Candidate],
+               days: tuple[int, int] | None = None) -> list[Evidence]:
+        """Score the sentences of the top candidates; passages best first.
+
+        ``days`` (first and last, as catalog day numbers) is when the question means:
+        passages of articles published near it rank higher.
+        """
         cfg = self.config
         pool = candidates[: cfg.rerank_depth]
         if not pool:
@@ -106,7 +122,9 @@ class Extractor:
         rowids = sorted({s.rowid for sentences in found for s in sentences})
         rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
         cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
-        for cand, sentences in zip(pool, found, strict=True):
+        # A follow-up keeps to the story its context found, whatever its date.
+        recency = self._recency(pool, None if query.context else days)
+        for cand, sentences, fresh_bonus in zip(pool, found, recency, strict=True):
             fresh = [s for s in sentences if s.rowid not in scored]
             if fresh:
                 text = self._text_of(cand, fresh) if query.answered or kind else ("", 0)
@@ -114,8 +132,9 @@ class Extractor:
                     scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
-            score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best)
-            evidence.append(Evidence(cand, mine, score))
+            score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best
+                     + fresh_bonus)
+            evidence.append(Evidence(cand, mine, score, fresh_bonus))
         # Stable sort: ties keep the fused (and so deterministic) order.
         return sorted(evidence, key=lambda e: -e.score)
 
@@ -132,7 +151,8 @@ class Extractor:
             ranked = [e for e in ranked if e.candidate.stored.article_rowid == story]
         for rank, ev in enumerate(ranked[: cfg.passages]):
             for s in ev.sentences:
-                score = s.score + cfg.rank_weight / (rank + 1)
+                score = (s.score + cfg.rank_weight / (rank + 1)
+                         + cfg.age_pick_share * ev.recency)
                 if best is None or score > best.score:
                     best = Pick(s.sentence.article_rowid, s.sentence.span, score, s.dense,
                                 s.lexical, rank)
@@ -157,6 +177,17 @@ class Extractor:
                 score *= cfg.repeat_penalty
             out.append(ScoredSentence(sentence, float(cos), lexical, score))
         return out
+
+    def _recency(self, pool: list[Candidate], days: tuple[int, int] | None) -> list[float]:
+        """Each candidate's bonus for being published near ``days`` (0 inside them)."""
+        cfg = self.config
+        if days is None or not cfg.age_weight:
+            return [0.0] * len(pool)
+        published = self.index.catalog.article_day[
+            [c.stored.article_rowid for c in pool]].astype(np.int64)
+        gap = np.maximum(days[0] - published, 0) + np.maximum(published - days[1], 0)
+        bonus = cfg.age_weight * np.exp(-gap / cfg.age_days)
+        return np.where(published == UNDATED, 0.0, bonus).tolist()
 
     def _text_of(self, cand: Candidate, sentences: list[StoredSentence]) -> tuple[str, int]:
         """The text the sentences lie in, with its offset in the article: the candidate's
