@@ -110,7 +110,6 @@ class Extractor:
             return []
         weights = self._term_weights(query.question, query.context)
         kind = answer_type(query.question) if cfg.type_weight else None
-        scored: dict[int, ScoredSentence] = {}
         evidence = []
         top_fused = max(c.fused for c in pool) or 1.0
         # A follow-up's passages are ranked by the retrieval that carried its context;
@@ -122,14 +121,10 @@ class Extractor:
         rowids = sorted({s.rowid for sentences in found for s in sentences})
         rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
         cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
+        scored = self._score(pool, found, cosines, weights, query, kind)
         # A follow-up keeps to the story its context found, whatever its date.
         recency = self._recency(pool, None if query.context else days)
         for cand, sentences, fresh_bonus in zip(pool, found, recency, strict=True):
-            fresh = [s for s in sentences if s.rowid not in scored]
-            if fresh:
-                text = self._text_of(cand, fresh) if query.answered or kind else ("", 0)
-                for s in self._score(fresh, cosines, weights, text, query, kind):
-                    scored[s.sentence.rowid] = s
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
             score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best
@@ -158,25 +153,60 @@ class Extractor:
                                 s.lexical, rank)
         return self._widen(best) if best else None
 
-    def _score(self, sentences: list[StoredSentence], cosines: dict[int, float],
-               weights: dict[str, float], text: tuple[str, int], query: Query,
-               kind: str | None) -> list[ScoredSentence]:
-        """``cosines`` by sentence rowid; ``text`` is a stretch of the article holding the
-        sentences, and its offset."""
+    def _score(self, pool: list[Candidate], found: list[list[StoredSentence]],
+               cosines: dict[int, float], weights: dict[str, float], query: Query,
+               kind: str | None) -> dict[int, ScoredSentence]:
+        """Every sentence of the pool scored once (overlapping passages share some), by
+        rowid; ``found`` holds each candidate's sentences and ``cosines`` their
+        similarity to the question."""
         cfg = self.config
         total = sum(weights.values()) or 1.0
-        out = []
-        for sentence in sentences:
-            cos = cosines[sentence.rowid]
-            lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
-            score = cfg.dense_weight * float(cos) + cfg.lexical_weight * lexical
-            said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
-            if kind and holds(kind, said, query.question):
-                score += cfg.type_weight
-            if query.answered and _already_given(said, query.answered):
-                score *= cfg.repeat_penalty
-            out.append(ScoredSentence(sentence, float(cos), lexical, score))
-        return out
+        base: dict[int, tuple[float, float, float]] = {}
+        for sentences in found:
+            for sentence in sentences:
+                if sentence.rowid not in base:
+                    cos = cosines[sentence.rowid]
+                    lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
+                    base[sentence.rowid] = (cos, lexical, cfg.dense_weight * cos
+                                            + cfg.lexical_weight * lexical)
+        read = self._worth_reading(found, base, query, kind)
+        scored: dict[int, ScoredSentence] = {}
+        for cand, sentences in zip(pool, found, strict=True):
+            fresh = [s for s in sentences if s.rowid not in scored]
+            wanted = [s for s in fresh if s.rowid in read]
+            text = self._text_of(cand, wanted) if wanted else ("", 0)
+            for sentence in fresh:
+                cos, lexical, score = base[sentence.rowid]
+                if sentence.rowid in read:
+                    said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
+                    if kind and holds(kind, said, query.question):
+                        score += cfg.type_weight
+                    if query.answered and _already_given(said, query.answered):
+                        score *= cfg.repeat_penalty
+                scored[sentence.rowid] = ScoredSentence(sentence, cos, lexical, score)
+        return scored
+
+    def _worth_reading(self, found: list[list[StoredSentence]],
+                       base: dict[int, tuple[float, float, float]], query: Query,
+                       kind: str | None) -> set[int] | dict[int, tuple[float, float, float]]:
+        """The sentences whose text can change their score where it matters.
+
+        A follow-up checks every sentence for repeats. Otherwise the answer-type bonus
+        only matters where it can make a sentence the best of a passage it is in (the
+        answer is always some passage's best too), so the text of the rest is never
+        read or parsed: with 40 passages that is most of them.
+        """
+        if query.answered:
+            return base
+        if not kind:
+            return set()
+        floor: dict[int, float] = {}
+        for sentences in found:
+            best = max((base[s.rowid][2] for s in sentences), default=0.0)
+            for s in sentences:
+                floor[s.rowid] = min(floor.get(s.rowid, best), best)
+        lift = self.config.type_weight
+        return {rowid for rowid, (_, _, score) in base.items() if score + lift >= floor[rowid]}
 
     def _recency(self, pool: list[Candidate], days: tuple[int, int] | None) -> list[float]:
         """Each candidate's bonus for being published near ``days`` (0 inside them)."""
