@@ -104,7 +104,10 @@ def news_main(args: argparse.Namespace) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(rows, indent=2) + "\n")
     table = _news_table(rows)
-    flags = " --quick" if args.quick else ""
+    # The command as run, with the index folder as a placeholder (it is a local path).
+    flags = "".join(flag for flag, on in ((" --quick", args.quick),
+                                          (" --index-dir D", args.index_dir),
+                                          (" --no-recipe", args.no_recipe)) if on)
     (RESULTS / f"{stem}.md").write_text(
         f"# Answer quality on the news set ({name})\n\n`python -m bench.quality --news "
         f"../shared/eval/news-rtqa{flags}`\n\n" + table + "\n")

@@ -26,6 +26,8 @@ narrowest window win instead was measured and was no better on the news sets):
 
 Windows never end after A. Without a time word, a news question means the most recent
 coverage: the engine prefers the last ``recent_days`` before A (see ``RetrievalConfig``).
+Either way the rerank favours articles published near the window, or near A without one
+(``ExtractionConfig.age_weight``).
 """
 
 from __future__ import annotations
