@@ -158,7 +158,9 @@ class Extractor:
                kind: str | None) -> dict[int, ScoredSentence]:
         """Every sentence of the pool scored once (overlapping passages share some), by
         rowid; ``found`` holds each candidate's sentences and ``cosines`` their
-        similarity to the question."""
+        similarity to the question. A sentence that cannot become any passage's best is
+        not checked for its answer type: its score may lack that bonus, which changes
+        no ranking and no answer."""
         cfg = self.config
         total = sum(weights.values()) or 1.0
         base: dict[int, tuple[float, float, float]] = {}
@@ -188,7 +190,7 @@ class Extractor:
 
     def _worth_reading(self, found: list[list[StoredSentence]],
                        base: dict[int, tuple[float, float, float]], query: Query,
-                       kind: str | None) -> set[int] | dict[int, tuple[float, float, float]]:
+                       kind: str | None) -> set[int]:
         """The sentences whose text can change their score where it matters.
 
         A follow-up checks every sentence for repeats. Otherwise the answer-type bonus
@@ -197,7 +199,7 @@ class Extractor:
         read or parsed: with 40 passages that is most of them.
         """
         if query.answered:
-            return base
+            return set(base)
         if not kind:
             return set()
         floor: dict[int, float] = {}

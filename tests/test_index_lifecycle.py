@@ -262,3 +262,23 @@ def test_a_stepped_build_stopped_midway_keeps_its_finished_steps(tmp_path, hashi
     report = Builder.with_embedder(tmp_path / "ix", again).build([source], publish_every=3)
     assert report.added == 3 and report.unchanged == 6  # only the rest is embedded
     assert open_published(tmp_path / "ix").manifest.articles == 9
+
+
+def test_sentences_in_many_finds_exactly_the_overlapping_sentences(tmp_path, hashing):
+    # Sentences with gaps between them (paragraph breaks), so a range may start inside a
+    # sentence, on its first character, or in the gap after it.
+    text = "\n\n".join(f"Paragraph {i} says the council met. It voted {i} times."
+                       for i in range(12))
+    build(tmp_path / "ix", hashing,
+          write_stories(tmp_path / "src", [{"id": "long", "title": "Council", "text": text}]))
+    store = open_published(tmp_path / "ix").store
+    (row, _), = store.articles()
+    every = store.sentences_in(row, 0, len(text))
+    assert len(every) >= 24
+    edges = sorted({0, len(text)} | {e for s in every for e in (s.span.start, s.span.end)}
+                   | {s.span.start + 3 for s in every} | {s.span.end + 1 for s in every})
+    ranges = [(row, a, b) for a in edges for b in edges if a < b][::7]
+    found = store.sentences_in_many(ranges)
+    for (_, a, b), sentences in zip(ranges, found, strict=True):
+        assert [s.rowid for s in sentences] == [
+            s.rowid for s in every if s.span.end > a and s.span.start < b]
