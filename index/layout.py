@@ -80,6 +80,12 @@ class IndexDir:
         final = self.builds / build_id
         os.replace(tmp_path, final)
         _fsync(self.builds)
+        self.point(build_id)
+        return final
+
+    def point(self, build_id: str) -> None:
+        """Swap CURRENT to ``build_id`` in one rename: a reader never sees it empty or
+        half written. (It does not check that the build exists.)"""
         pointer_tmp = self.root / f"CURRENT.{build_id}.tmp"
         with open(pointer_tmp, "w") as f:
             f.write(build_id + "\n")
@@ -87,7 +93,6 @@ class IndexDir:
             os.fsync(f.fileno())
         os.replace(pointer_tmp, self.current_file)
         _fsync(self.root)
-        return final
 
     def clean_debris(self) -> list[str]:
         """Remove what dead builds left behind; call only while holding the lock."""

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from index.catalog import day_number
 from index.embedder import Embedder
 from index.reader import IndexReader
 from qa.answer_types import answer_span, answer_type
@@ -100,8 +99,7 @@ class Engine:
                                            prefer_weight)
         # Wire copies of one story answer once: their later passages make room for others.
         meant = (window.start, window.end) if window else (as_of, as_of)
-        days = (day_number(meant[0]), day_number(meant[1]))
-        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates, days),
+        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates, meant),
                              self.index.catalog.article_group)
         passages = [_passage(e) for e in ranked[:k]]
         pick = self.extractor.pick(ranked, same_story=bool(query.context))

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
-from index.catalog import UNDATED
+from index.catalog import UNDATED, day_number
 from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence
@@ -72,11 +73,6 @@ class Evidence:
     score: float
     recency: float = 0.0  # the part of ``score`` for being published near the question's days
 
-    @property
-    def best(self) -> ScoredSentence | None:
-        """Its best sentence, if it has any."""
-        return max(self.sentences, key=lambda s: s.score, default=None)
-
 
 @dataclass(frozen=True)
 class Pick:
@@ -98,11 +94,11 @@ class Extractor:
         self.config = config or ExtractionConfig()
 
     def rerank(self, query: Query, vector: np.ndarray, candidates: list[Candidate],
-               days: tuple[int, int] | None = None) -> list[Evidence]:
+               meant: tuple[date, date] | None = None) -> list[Evidence]:
         """Score the sentences of the top candidates; passages best first.
 
-        ``days`` (first and last, as catalog day numbers) is when the question means:
-        passages of articles published near it rank higher.
+        ``meant`` (first and last day) is when the question means: passages of articles
+        published near it rank higher.
         """
         cfg = self.config
         pool = candidates[: cfg.rerank_depth]
@@ -123,7 +119,7 @@ class Extractor:
         cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
         scored = self._score(pool, found, cosines, weights, query, kind)
         # A follow-up keeps to the story its context found, whatever its date.
-        recency = self._recency(pool, None if query.context else days)
+        recency = self._recency(pool, None if query.context else meant)
         for cand, sentences, fresh_bonus in zip(pool, found, recency, strict=True):
             mine = tuple(scored[s.rowid] for s in sentences)
             best = max((s.score for s in mine), default=0.0)
@@ -210,14 +206,16 @@ class Extractor:
         lift = self.config.type_weight
         return {rowid for rowid, (_, _, score) in base.items() if score + lift >= floor[rowid]}
 
-    def _recency(self, pool: list[Candidate], days: tuple[int, int] | None) -> list[float]:
-        """Each candidate's bonus for being published near ``days`` (0 inside them)."""
+    def _recency(self, pool: list[Candidate],
+                 meant: tuple[date, date] | None) -> list[float]:
+        """Each candidate's bonus for being published near ``meant`` (0 gap inside it)."""
         cfg = self.config
-        if days is None or not cfg.age_weight:
+        if meant is None or not cfg.age_weight:
             return [0.0] * len(pool)
+        first, last = day_number(meant[0]), day_number(meant[1])
         published = self.index.catalog.article_day[
             [c.stored.article_rowid for c in pool]].astype(np.int64)
-        gap = np.maximum(days[0] - published, 0) + np.maximum(published - days[1], 0)
+        gap = np.maximum(first - published, 0) + np.maximum(published - last, 0)
         bonus = cfg.age_weight * np.exp(-gap / cfg.age_days)
         return np.where(published == UNDATED, 0.0, bonus).tolist()
 

@@ -252,14 +252,6 @@ def test_a_short_admin_key_is_refused_at_start(tmp_path):
 
 # 7. Warnings clear when their cause ends; responses name no filesystem path.
 
-def point_current(index_dir: Path, build_id: str) -> None:
-    """Repoint CURRENT as a publisher does, in one rename: a plain rewrite is seen empty
-    for an instant by a reloader polling every 50 ms."""
-    staged = index_dir / "CURRENT.tmp"
-    staged.write_text(build_id + "\n")
-    os.replace(staged, index_dir / "CURRENT")
-
-
 def test_a_stale_warning_clears_and_no_path_is_shown(tmp_path, hashing):
     source = write_stories(tmp_path / "src")
     index_dir = tmp_path / "ix"
@@ -268,14 +260,14 @@ def test_a_stale_warning_clears_and_no_path_is_shown(tmp_path, hashing):
     with serve(index_dir, hashing, reload_interval=0.05) as live:
         live.wait_ready()
         # Point CURRENT at a build that cannot open: the old one keeps serving, with a warning.
-        point_current(index_dir, "no-such-build")
+        IndexDir(index_dir).point("no-such-build")
         deadline = time.monotonic() + 10
         while "warning" not in (ready := httpx.get(live.url + "/readyz").json()):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert ready["index_version"] == good and "no-such-build" in ready["warning"]
         assert str(tmp_path) not in json.dumps(ready)
-        point_current(index_dir, good)
+        IndexDir(index_dir).point(good)
         deadline = time.monotonic() + 10
         while "warning" in httpx.get(live.url + "/readyz").json():
             assert time.monotonic() < deadline
