@@ -12,7 +12,7 @@ from qa.scope import article_as_of, missing_article, parse_day
 from service.asking import AskerDep
 from service.deps import EngineDep, LiveDep
 from service.errors import ApiError, not_ready_response
-from service.responses import BODY_ERRORS, errors, streams
+from service.responses import BODY_ERRORS, errors, json_of, streams
 from service.schemas import DAY_SCHEMA, ChatRequest, ChatResponse
 from service.streaming import native_stream
 
@@ -30,7 +30,7 @@ def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
     answer = ask(engine, body.to_messages(), body.top_k, body.scope(), "api")
     if body.stream:
         return native_stream(answer)
-    return ChatResponse.of(answer)
+    return json_of(ChatResponse.of(answer))
 
 
 @router.get("/api/articles/{article_id:path}", response_model=Article,

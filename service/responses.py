@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
+from pydantic import BaseModel
+
 from service.schemas import ErrorResponse
 
 _WHY = {
@@ -42,3 +45,13 @@ def streams(model: type | None = None,
 
 BODY_ERRORS = errors(400, 408, 413, 422)
 ADMIN_ERRORS = errors(401, 403)
+
+
+def json_of(model: BaseModel) -> Response:
+    """A route's model as its JSON response, serialised once.
+
+    Returned as a model, FastAPI would validate it again against the route's response
+    model (on a worker thread, for a sync route) before serialising it: about a
+    millisecond per answer for a copy of what the model already checked.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")
