@@ -22,7 +22,8 @@ from index.layout import (
 )
 from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
-from index.store import StoreReader
+from index.sentence_spans import SentenceSpans
+from index.store import StoredSentence, StoreReader
 from index.vector_index import VectorIndexSpec, apply
 
 
@@ -63,6 +64,7 @@ class IndexReader:
         self.lexical = self._lexical()
         self._check_counts()
         self.catalog = Catalog.load(self.store)
+        self.sentence_spans = SentenceSpans.load(self.store, len(self.catalog.article_day))
 
     def _lexical(self) -> LexicalIndex:
         path = self.path / LEXICAL
@@ -92,6 +94,15 @@ class IndexReader:
         _, ids = self.vectors.search(vector.reshape(1, -1).astype(np.float32), n,
                                      params=params)
         return sorted(int(i) for i in ids[0] if i >= 0)
+
+    def sentences_in(self, article_rowid: int, start: int, end: int) -> list[StoredSentence]:
+        """The sentences of an article that overlap ``[start, end)``, in order."""
+        return self.sentences_in_many([(article_rowid, start, end)])[0]
+
+    def sentences_in_many(self, ranges: list[tuple[int, int, int]]
+                          ) -> list[list[StoredSentence]]:
+        """The sentences overlapping each ``(article_rowid, start, end)``, in order."""
+        return self.sentence_spans.in_many(self.store, ranges)
 
     @property
     def version(self) -> str:
@@ -137,7 +148,7 @@ class IndexReader:
                 if not 0 <= start < end <= length:
                     problems.append(f"chunk {chunk_rowid} of {article.id} has offsets "
                                     f"{start}..{end} outside 0..{length}")
-            for sentence in self.store.sentences_in(rowid, 0, length + 1):
+            for sentence in self.store.sentences_of(rowid):
                 if not 0 <= sentence.span.start < sentence.span.end <= length:
                     problems.append(f"sentence {sentence.rowid} of {article.id} is out of range")
         return problems

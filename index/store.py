@@ -46,6 +46,10 @@ CREATE TABLE copies (                   -- wire copies: articles of one story
 """
 
 
+# Host parameters per statement: SQLite's limit was 999 before version 3.32.
+_MAX_VARIABLES = 900
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk row joined with what answering needs of its article."""
@@ -282,36 +286,29 @@ class StoreReader:
             (article_rowid,),
         )]
 
-    def sentences_in(self, article_rowid: int, start: int, end: int) -> list[StoredSentence]:
-        """The sentences of an article that overlap ``[start, end)``."""
-        return self.sentences_in_many([(article_rowid, start, end)])[0]
+    def sentence_places(self) -> list[tuple[int, int, int, int]]:
+        """(rowid, article_rowid, start, end) of every sentence, in row order."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(
+            "SELECT rowid, article_rowid, start, end FROM sentences ORDER BY rowid").fetchall()
 
-    def sentences_in_many(self, ranges: Sequence[tuple[int, int, int]]
-                          ) -> list[list[StoredSentence]]:
-        """The sentences overlapping each ``(article_rowid, start, end)``, in order: one
-        query for all of them."""
-        if not ranges:
-            return []
-        # Each range starts at the last sentence beginning at or before its start (one
-        # seek on the (article_rowid, start) index); bounding only by ``start < end``
-        # would walk every earlier sentence of the article, which made this query cost
-        # twice as much for passages deep in long articles.
-        where = " OR ".join([
-            "(article_rowid = ? AND end > ? AND start < ? AND start >= (SELECT "
-            "COALESCE(MAX(start), 0) FROM sentences WHERE article_rowid = ? AND start <= ?))"
-        ] * len(ranges))
+    def sentences(self, rowids: Sequence[int]) -> list[StoredSentence]:
+        """The sentences at these row ids (any that exist), in row order."""
         cursor = self.conn.cursor()
         cursor.row_factory = None  # plain tuples: a few hundred rows, read by position
-        rows = cursor.execute(
-            f"SELECT rowid, article_rowid, start, end, terms FROM sentences WHERE {where} "
-            "ORDER BY article_rowid, start",
-            [v for a, start, end in ranges for v in (a, start, end, a, start)]).fetchall()
-        by_article: dict[int, list[StoredSentence]] = {}
-        for r in rows:
-            by_article.setdefault(r[1], []).append(
-                StoredSentence(r[0], r[1], Span(r[2], r[3]), frozenset(r[4].split())))
-        return [[s for s in by_article.get(article, ()) if s.span.end > start
-                 and s.span.start < end] for article, start, end in ranges]
+        rows: list[tuple] = []
+        for at in range(0, len(rowids), _MAX_VARIABLES):
+            part = rowids[at : at + _MAX_VARIABLES]
+            rows += cursor.execute(
+                "SELECT rowid, article_rowid, start, end, terms FROM sentences WHERE rowid "
+                f"IN ({','.join('?' * len(part))}) ORDER BY rowid", list(part)).fetchall()
+        return [StoredSentence(r[0], r[1], Span(r[2], r[3]), frozenset(r[4].split()))
+                for r in rows]
+
+    def sentences_of(self, article_rowid: int) -> list[StoredSentence]:
+        """Every sentence of an article, in text order."""
+        return self.sentences(self.sentence_rows_of(article_rowid))
 
     def sentence_rows_of(self, article_rowid: int) -> list[int]:
         """Row ids of an article's sentences, in order."""

@@ -112,7 +112,7 @@ class Extractor:
         # ranking them by how well a sentence fits the bare question would undo that.
         sentence_weight = 0.0 if query.context else cfg.sentence_weight
         # One query for every candidate's sentences and one read of their vectors.
-        found = self.index.store.sentences_in_many(
+        found = self.index.sentences_in_many(
             [(c.stored.article_rowid, c.stored.chunk.start, c.stored.chunk.end) for c in pool])
         rowids = sorted({s.rowid for sentences in found for s in sentences})
         rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
@@ -247,7 +247,7 @@ class Extractor:
         cfg = self.config
         if pick.span.end - pick.span.start >= cfg.min_chars:
             return pick
-        following = self.index.store.sentences_in(pick.article_rowid, pick.span.end,
+        following = self.index.sentences_in(pick.article_rowid, pick.span.end,
                                                   pick.span.end + cfg.max_chars)
         if following and following[0].span.end - pick.span.start <= cfg.max_chars:
             span = Span(pick.span.start, following[0].span.end)

@@ -162,8 +162,8 @@ def test_identical_texts_are_embedded_once_and_share_the_vector(tmp_path):
     assert report.repeated_texts >= 2  # the two shared sentences
     reader = open_published(tmp_path / "ix")
     (a_row, _), (b_row, _) = reader.store.articles()
-    rows = {s.span: s.rowid for s in reader.store.sentences_in(a_row, 0, 10**6)}
-    again = [s.rowid for s in reader.store.sentences_in(b_row, 0, 10**6) if s.span in rows]
+    rows = {s.span: s.rowid for s in reader.store.sentences_of(a_row)}
+    again = [s.rowid for s in reader.store.sentences_of(b_row) if s.span in rows]
     assert len(again) == 2
     for first, second in zip(rows.values(), again, strict=True):
         assert (reader.sentence_vectors[first] == reader.sentence_vectors[second]).all()
@@ -266,19 +266,22 @@ def test_a_stepped_build_stopped_midway_keeps_its_finished_steps(tmp_path, hashi
 
 def test_sentences_in_many_finds_exactly_the_overlapping_sentences(tmp_path, hashing):
     # Sentences with gaps between them (paragraph breaks), so a range may start inside a
-    # sentence, on its first character, or in the gap after it.
-    text = "\n\n".join(f"Paragraph {i} says the council met. It voted {i} times."
-                       for i in range(12))
-    build(tmp_path / "ix", hashing,
-          write_stories(tmp_path / "src", [{"id": "long", "title": "Council", "text": text}]))
-    store = open_published(tmp_path / "ix").store
-    (row, _), = store.articles()
-    every = store.sentences_in(row, 0, len(text))
-    assert len(every) >= 24
-    edges = sorted({0, len(text)} | {e for s in every for e in (s.span.start, s.span.end)}
-                   | {s.span.start + 3 for s in every} | {s.span.end + 1 for s in every})
-    ranges = [(row, a, b) for a in edges for b in edges if a < b][::7]
-    found = store.sentences_in_many(ranges)
-    for (_, a, b), sentences in zip(ranges, found, strict=True):
-        assert [s.rowid for s in sentences] == [
-            s.rowid for s in every if s.span.end > a and s.span.start < b]
+    # sentence, on its first character, or in the gap after it; two articles, asked for
+    # in one call, so a lookup never strays into the neighbouring article's sentences.
+    texts = ["\n\n".join(f"Paragraph {i} says the {topic} met. It voted {i} times."
+                          for i in range(n)) for topic, n in (("council", 12), ("board", 5))]
+    build(tmp_path / "ix", hashing, write_stories(tmp_path / "src", [
+        {"id": f"s{i}", "title": "Meetings", "text": text} for i, text in enumerate(texts)]))
+    reader = open_published(tmp_path / "ix")
+    ranges, expected = [], []
+    for row, article in reader.store.articles():
+        every = reader.store.sentences_of(row)
+        assert len(every) >= 10
+        edges = sorted({0, len(article.text)}
+                       | {e for s in every for e in (s.span.start, s.span.end)}
+                       | {s.span.start + 3 for s in every} | {s.span.end + 1 for s in every})
+        for a, b in [(a, b) for a in edges for b in edges if a < b][::7]:
+            ranges.append((row, a, b))
+            expected.append([s.rowid for s in every if s.span.end > a and s.span.start < b])
+    assert [[s.rowid for s in found] for found in reader.sentences_in_many(ranges)] == expected
+    assert reader.sentences_in(99, 0, 100) == []  # no such article
