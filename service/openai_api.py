@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from qa.limits import MAX_MESSAGES
@@ -117,7 +118,8 @@ def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerD
     citations = [asdict(c) for c in answer.citations]
     if body.stream:
         return event_stream(_chunks(ident, created, answer, citations))
-    return {
+    # Plain JSON types already: FastAPI's jsonable_encoder pass over them is skipped.
+    return JSONResponse({
         "id": ident, "object": "chat.completion", "created": created, "model": MODEL_ID,
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
                      "message": {"role": "assistant", "content": answer.text,
@@ -127,7 +129,7 @@ def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerD
         "index_version": answer.index_version, "reason": answer.reason, "as_of": answer.as_of,
         "answer_id": answer.answer_id,
         "answer_span": asdict(answer.answer_span) if answer.answer_span else None,
-    }
+    })
 
 
 def _chunks(ident: str, created: int, answer: Answer,
