@@ -22,7 +22,7 @@ from index.layout import (
 )
 from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
-from index.sentence_spans import SentenceSpans
+from index.sentence_table import SentenceTable
 from index.store import StoredSentence, StoreReader
 from index.vector_index import VectorIndexSpec, apply
 
@@ -64,7 +64,13 @@ class IndexReader:
         self.lexical = self._lexical()
         self._check_counts()
         self.catalog = Catalog.load(self.store)
-        self.sentence_spans = SentenceSpans.load(self.store, len(self.catalog.article_day))
+        try:
+            self.sentence_table = SentenceTable.load(self.path, self.store,
+                                                     len(self.catalog.article_day),
+                                                     self.lexical.vocabulary)
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"build {self.path.name} has unreadable sentence terms "
+                               f"({exc})") from exc
 
     def _lexical(self) -> LexicalIndex:
         path = self.path / LEXICAL
@@ -102,7 +108,8 @@ class IndexReader:
     def sentences_in_many(self, ranges: list[tuple[int, int, int]]
                           ) -> list[list[StoredSentence]]:
         """The sentences overlapping each ``(article_rowid, start, end)``, in order."""
-        return self.sentence_spans.in_many(self.store, ranges)
+        table = self.sentence_table
+        return [table.sentences(table.overlapping(*r)) for r in ranges]
 
     @property
     def version(self) -> str:
@@ -157,6 +164,7 @@ class IndexReader:
         """Release the store's connections and the vectors (the memory map included),
         so a deleted build's files are not held open."""
         self.store.close()
+        self.sentence_table = None
         self.vectors = None
         self.chunk_vectors = None
         self.sentence_vectors = None

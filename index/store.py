@@ -46,10 +46,6 @@ CREATE TABLE copies (                   -- wire copies: articles of one story
 """
 
 
-# Host parameters per statement: SQLite's limit was 999 before version 3.32.
-_MAX_VARIABLES = 900
-
-
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk row joined with what answering needs of its article."""
@@ -62,12 +58,11 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class StoredSentence:
-    """A sentence row: its vector row, offsets and stemmed terms."""
+    """A sentence row: its vector row and offsets."""
 
     rowid: int
     article_rowid: int
     span: Span
-    terms: frozenset[str]  # distinct: what scoring asks is whether a term occurs
 
 
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -293,22 +288,16 @@ class StoreReader:
         return cursor.execute(
             "SELECT rowid, article_rowid, start, end FROM sentences ORDER BY rowid").fetchall()
 
-    def sentences(self, rowids: Sequence[int]) -> list[StoredSentence]:
-        """The sentences at these row ids (any that exist), in row order."""
-        cursor = self.conn.cursor()
-        cursor.row_factory = None  # plain tuples: a few hundred rows, read by position
-        rows: list[tuple] = []
-        for at in range(0, len(rowids), _MAX_VARIABLES):
-            part = rowids[at : at + _MAX_VARIABLES]
-            rows += cursor.execute(
-                "SELECT rowid, article_rowid, start, end, terms FROM sentences WHERE rowid "
-                f"IN ({','.join('?' * len(part))}) ORDER BY rowid", list(part)).fetchall()
-        return [StoredSentence(r[0], r[1], Span(r[2], r[3]), frozenset(r[4].split()))
-                for r in rows]
+    def sentence_terms(self) -> Iterator[str]:
+        """Every sentence's terms (space-separated), in row order."""
+        for (words,) in self.conn.execute("SELECT terms FROM sentences ORDER BY rowid"):
+            yield words
 
     def sentences_of(self, article_rowid: int) -> list[StoredSentence]:
         """Every sentence of an article, in text order."""
-        return self.sentences(self.sentence_rows_of(article_rowid))
+        return [StoredSentence(r[0], r[1], Span(r[2], r[3])) for r in self.conn.execute(
+            "SELECT rowid, article_rowid, start, end FROM sentences WHERE article_rowid = ? "
+            "ORDER BY start", (article_rowid,))]
 
     def sentence_rows_of(self, article_rowid: int) -> list[int]:
         """Row ids of an article's sentences, in order."""

@@ -117,7 +117,8 @@ class Extractor:
         rowids = sorted({s.rowid for sentences in found for s in sentences})
         rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
         cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
-        scored = self._score(pool, found, cosines, weights, query, kind)
+        lexical = dict(zip(rowids, self._coverage(rowids, weights).tolist(), strict=True))
+        scored = self._score(pool, found, cosines, lexical, query, kind)
         # A follow-up keeps to the story its context found, whatever its date.
         recency = self._recency(pool, None if query.context else meant)
         for cand, sentences, fresh_bonus in zip(pool, found, recency, strict=True):
@@ -149,22 +150,28 @@ class Extractor:
                                 s.lexical, rank)
         return self._widen(best) if best else None
 
+    def _coverage(self, rowids: list[int], weights: dict[str, float]) -> np.ndarray:
+        """Each sentence's IDF-weighted share of the question's terms."""
+        table = self.index.sentence_table
+        ids = table.term_ids(list(weights), self.index.lexical.vocabulary)
+        by_id = {i: w for i, w in zip(ids, weights.values(), strict=True) if i is not None}
+        total = sum(weights.values()) or 1.0
+        return table.coverage(np.asarray(rowids, dtype=np.int64), by_id) / total
+
     def _score(self, pool: list[Candidate], found: list[list[StoredSentence]],
-               cosines: dict[int, float], weights: dict[str, float], query: Query,
+               cosines: dict[int, float], lexicals: dict[int, float], query: Query,
                kind: str | None) -> dict[int, ScoredSentence]:
         """Every sentence of the pool scored once (overlapping passages share some), by
-        rowid; ``found`` holds each candidate's sentences and ``cosines`` their
-        similarity to the question. A sentence that cannot become any passage's best is
-        not checked for its answer type: its score may lack that bonus, which changes
-        no ranking and no answer."""
+        rowid; ``found`` holds each candidate's sentences, ``cosines`` their similarity
+        to the question and ``lexicals`` their coverage of its terms. A sentence that
+        cannot become any passage's best is not checked for its answer type: its score
+        may lack that bonus, which changes no ranking and no answer."""
         cfg = self.config
-        total = sum(weights.values()) or 1.0
         base: dict[int, tuple[float, float, float]] = {}
         for sentences in found:
             for sentence in sentences:
                 if sentence.rowid not in base:
-                    cos = cosines[sentence.rowid]
-                    lexical = sum(w for t, w in weights.items() if t in sentence.terms) / total
+                    cos, lexical = cosines[sentence.rowid], lexicals[sentence.rowid]
                     base[sentence.rowid] = (cos, lexical, cfg.dense_weight * cos
                                             + cfg.lexical_weight * lexical)
         read = self._worth_reading(found, base, query, kind)

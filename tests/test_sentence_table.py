@@ -1,0 +1,60 @@
+"""The in-memory sentence table: terms written by the builder, the same as derived from
+the store for a build without them, and term coverage as the terms say."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.reader import open_published
+from index.sentence_table import EXTRA_WORDS, TERM_STARTS, TERMS, SentenceTermsWriter
+from index.terms import terms
+from tests.conftest import build
+
+
+def test_a_word_the_vocabulary_learns_later_gets_its_id_and_unknown_words_follow_it():
+    vocabulary = {"council": 0, "vote": 1}
+    writer = SentenceTermsWriter(vocabulary)
+    writer.add(["council", "harbour", "council"])  # "harbour" is not known yet
+    writer.add([])
+    writer.add(["zebra", "vote", "harbour"])  # "zebra" never will be
+    vocabulary["harbour"] = 2  # a later chunk brings it
+    ids, starts, extra = writer.finish()
+    assert extra == ["zebra"]
+    assert starts.tolist() == [0, 2, 2, 5]
+    assert sorted(ids[0:2].tolist()) == [0, 2]
+    assert sorted(ids[2:5].tolist()) == [1, 2, 3]  # zebra: the first id after the vocabulary
+
+
+def test_built_terms_equal_terms_derived_from_the_store(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    reader = open_published(tmp_path / "ix")
+    written = reader.sentence_table
+    for name in (TERMS, TERM_STARTS, EXTRA_WORDS):
+        (reader.path / name).unlink()
+    derived = open_published(tmp_path / "ix").sentence_table
+    assert np.array_equal(written.term_starts, derived.term_starts)
+    for row in range(len(written.article)):
+        a, b = written.term_starts[row], written.term_starts[row + 1]
+        assert set(written.terms[a:b].tolist()) == set(derived.terms[a:b].tolist())
+    assert written.extra == derived.extra
+
+
+def test_coverage_sums_the_weights_of_the_terms_a_sentence_holds(tmp_path, corpus_dir,
+                                                                hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    reader = open_published(tmp_path / "ix")
+    table, vocabulary = reader.sentence_table, reader.lexical.vocabulary
+    (row, article), *_ = reader.store.articles()
+    sentences = reader.store.sentences_of(row)
+    words = list(dict.fromkeys(terms(article.text[sentences[0].span.start:
+                                                  sentences[1].span.end])))
+    weights = {w: 1.0 + i for i, w in enumerate(words)}  # distinct weights: sums are exact
+    by_id = {i: weights[w] for w, i in zip(words, table.term_ids(words, vocabulary),
+                                           strict=True) if i is not None}
+    rows = np.asarray([s.rowid for s in sentences], dtype=np.int64)
+    got = table.coverage(rows, by_id)
+    for sentence, value in zip(sentences, got.tolist(), strict=True):
+        held = set(terms(article.text[sentence.span.start : sentence.span.end]))
+        assert value == sum(w for t, w in weights.items() if t in held)
+    assert got[0] > 0 and got[1] > 0
+    assert table.coverage(rows[:0], by_id).shape == (0,)
