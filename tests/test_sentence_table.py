@@ -4,7 +4,9 @@ the store for a build without them, and term coverage as the terms say."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from index.manifest import IndexCorrupt
 from index.reader import open_published
 from index.sentence_table import EXTRA_WORDS, TERM_STARTS, TERMS, SentenceTermsWriter
 from index.terms import terms
@@ -58,3 +60,13 @@ def test_coverage_sums_the_weights_of_the_terms_a_sentence_holds(tmp_path, corpu
         assert value == sum(w for t, w in weights.items() if t in held)
     assert got[0] > 0 and got[1] > 0
     assert table.coverage(rows[:0], by_id).shape == (0,)
+
+
+def test_sentence_terms_that_do_not_match_the_sentences_refuse_to_open(tmp_path, corpus_dir,
+                                                                       hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = open_published(tmp_path / "ix").path
+    starts = np.load(path / TERM_STARTS)
+    np.save(path / TERM_STARTS, starts[:-1])  # one sentence short
+    with pytest.raises(IndexCorrupt, match="sentence terms"):
+        open_published(tmp_path / "ix")
