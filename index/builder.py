@@ -40,7 +40,7 @@ from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.reader import IndexReader
 from index.readers import UnreadableFile, discover, read_file
 from index.records import Article
-from index.sentence_table import SentenceTermsWriter
+from index.sentence_table import SentenceTableWriter
 from index.store import StoreWriter
 from index.terms import terms
 from index.vector_index import VectorIndexSpec, choose
@@ -299,7 +299,7 @@ class Builder:
         plan = _Plan()
         writer = StoreWriter(tmp / STORE)
         lexical = LexicalBuilder()
-        sentence_terms = SentenceTermsWriter(lexical.vocabulary)
+        sentence_table = SentenceTableWriter(lexical.vocabulary)
         for article in articles:
             rowid = writer.add_article(article)
             chunks = self.chunker.chunk(article)
@@ -309,8 +309,8 @@ class Builder:
             spans = split_sentences(article.text)
             words = [terms(article.text[s.start : s.end]) for s in spans]
             writer.add_sentences(rowid, zip(spans, words, strict=True))
-            for sentence in words:
-                sentence_terms.add(sentence)
+            for span, sentence in zip(spans, words, strict=True):
+                sentence_table.add(rowid, span.start, span.end, sentence)
             kept = old.get(article.id)
             reused = (previous is not None and kept is not None and kept[1] == article.content_hash
                       and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
@@ -326,7 +326,7 @@ class Builder:
             report.copies, report.copy_groups = len(groups) - stories, stories
         writer.finish()
         lexical.finish().save(tmp / LEXICAL)
-        sentence_terms.save(tmp)
+        sentence_table.save(tmp)
         spec = choose(len(chunk_vectors), self.vector_index)
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)
         Manifest(

@@ -71,6 +71,10 @@ class IndexReader:
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"build {self.path.name} has unreadable sentence terms "
                                f"({exc})") from exc
+        if len(self.sentence_table.places) != self.manifest.sentences:
+            raise IndexCorrupt(f"build {self.path.name} has sentence terms for "
+                               f"{len(self.sentence_table.places)} sentences, "
+                               f"{self.manifest.sentences} in manifest")
 
     def _lexical(self) -> LexicalIndex:
         path = self.path / LEXICAL

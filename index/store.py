@@ -281,17 +281,13 @@ class StoreReader:
             (article_rowid,),
         )]
 
-    def sentence_places(self) -> list[tuple[int, int, int, int]]:
-        """(rowid, article_rowid, start, end) of every sentence, in row order."""
+    def sentence_rows(self) -> Iterator[tuple[int, int, int, int, str]]:
+        """(rowid, article_rowid, start, end, terms) of every sentence, in row order, one
+        row at a time."""
         cursor = self.conn.cursor()
         cursor.row_factory = None
-        return cursor.execute(
-            "SELECT rowid, article_rowid, start, end FROM sentences ORDER BY rowid").fetchall()
-
-    def sentence_terms(self) -> Iterator[str]:
-        """Every sentence's terms (space-separated), in row order."""
-        for (words,) in self.conn.execute("SELECT terms FROM sentences ORDER BY rowid"):
-            yield words
+        yield from cursor.execute(
+            "SELECT rowid, article_rowid, start, end, terms FROM sentences ORDER BY rowid")
 
     def sentences_of(self, article_rowid: int) -> list[StoredSentence]:
         """Every sentence of an article, in text order."""

@@ -8,19 +8,26 @@ import pytest
 
 from index.manifest import IndexCorrupt
 from index.reader import open_published
-from index.sentence_table import EXTRA_WORDS, TERM_STARTS, TERMS, SentenceTermsWriter
+from index.sentence_table import (
+    EXTRA_WORDS,
+    PLACES,
+    TERM_STARTS,
+    TERMS,
+    SentenceTableWriter,
+)
 from index.terms import terms
 from tests.conftest import build
 
 
 def test_a_word_the_vocabulary_learns_later_gets_its_id_and_unknown_words_follow_it():
     vocabulary = {"council": 0, "vote": 1}
-    writer = SentenceTermsWriter(vocabulary)
-    writer.add(["council", "harbour", "council"])  # "harbour" is not known yet
-    writer.add([])
-    writer.add(["zebra", "vote", "harbour"])  # "zebra" never will be
+    writer = SentenceTableWriter(vocabulary)
+    writer.add(0, 0, 30, ["council", "harbour", "council"])  # "harbour" is not known yet
+    writer.add(0, 31, 40, [])
+    writer.add(1, 0, 25, ["zebra", "vote", "harbour"])  # "zebra" never will be
     vocabulary["harbour"] = 2  # a later chunk brings it
-    ids, starts, extra = writer.finish()
+    places, ids, starts, extra = writer.finish()
+    assert places.tolist() == [[0, 0, 30], [0, 31, 40], [1, 0, 25]]
     assert extra == ["zebra"]
     assert starts.tolist() == [0, 2, 2, 5]
     assert sorted(ids[0:2].tolist()) == [0, 2]
@@ -31,11 +38,13 @@ def test_built_terms_equal_terms_derived_from_the_store(tmp_path, corpus_dir, ha
     build(tmp_path / "ix", hashing, corpus_dir)
     reader = open_published(tmp_path / "ix")
     written = reader.sentence_table
-    for name in (TERMS, TERM_STARTS, EXTRA_WORDS):
+    for name in (PLACES, TERMS, TERM_STARTS, EXTRA_WORDS):
         (reader.path / name).unlink()
     derived = open_published(tmp_path / "ix").sentence_table
+    assert np.array_equal(written.places, derived.places)
+    assert np.array_equal(written.first, derived.first)
     assert np.array_equal(written.term_starts, derived.term_starts)
-    for row in range(len(written.article)):
+    for row in range(len(written.places)):
         a, b = written.term_starts[row], written.term_starts[row + 1]
         assert set(written.terms[a:b].tolist()) == set(derived.terms[a:b].tolist())
     assert written.extra == derived.extra
@@ -62,11 +71,15 @@ def test_coverage_sums_the_weights_of_the_terms_a_sentence_holds(tmp_path, corpu
     assert table.coverage(rows[:0], by_id).shape == (0,)
 
 
-def test_sentence_terms_that_do_not_match_the_sentences_refuse_to_open(tmp_path, corpus_dir,
-                                                                       hashing):
+@pytest.mark.parametrize("damage", ["short", "order"])
+def test_sentence_files_that_do_not_fit_the_build_refuse_to_open(tmp_path, corpus_dir,
+                                                                 hashing, damage):
     build(tmp_path / "ix", hashing, corpus_dir)
     path = open_published(tmp_path / "ix").path
-    starts = np.load(path / TERM_STARTS)
-    np.save(path / TERM_STARTS, starts[:-1])  # one sentence short
-    with pytest.raises(IndexCorrupt, match="sentence terms"):
+    if damage == "short":
+        np.save(path / TERM_STARTS, np.load(path / TERM_STARTS)[:-1])  # a sentence short
+    else:
+        places = np.load(path / PLACES)
+        np.save(path / PLACES, places[::-1].copy())  # last article's sentences first
+    with pytest.raises(IndexCorrupt, match="sentence"):
         open_published(tmp_path / "ix")
