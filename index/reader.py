@@ -148,7 +148,8 @@ class IndexReader:
             raise IndexCorrupt(f"build {self.path.name} is inconsistent: " + "; ".join(problems))
 
     def verify(self) -> list[str]:
-        """Deep checks beyond opening: every offset lies inside its article's text.
+        """Deep checks beyond opening: every offset lies inside its article's text, and
+        the sentence table's files say what the store says.
 
         Returns the problems found (empty when the build is sound).
         """
@@ -162,7 +163,12 @@ class IndexReader:
             for sentence in self.store.sentences_of(rowid):
                 if not 0 <= sentence.span.start < sentence.span.end <= length:
                     problems.append(f"sentence {sentence.rowid} of {article.id} is out of range")
-        return problems
+        try:
+            derived = SentenceTable.derive(self.store, len(self.catalog.article_day),
+                                           self.lexical.vocabulary)
+        except ValueError as exc:
+            return [*problems, f"the store's sentences do not make a table: {exc}"]
+        return problems + self.sentence_table.differences(derived)
 
     def close(self) -> None:
         """Release the store's connections and the vectors (the memory map included),

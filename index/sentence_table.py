@@ -90,18 +90,29 @@ class SentenceTable:
         """Read a build's sentence files (memory-mapped), or derive them from the store
         when it has none. ``articles`` is one more than the highest article row id.
         Raises ValueError when they do not fit together."""
-        if (folder / PLACES).exists():
-            places = np.load(folder / PLACES)  # read on every question: held in memory
-            terms = np.load(folder / TERMS, mmap_mode="r")
-            term_starts = np.load(folder / TERM_STARTS, mmap_mode="r")
-            words = (folder / EXTRA_WORDS).read_text(encoding="utf-8").splitlines()
-        else:
-            writer = SentenceTableWriter(vocabulary)
-            for n, (rowid, article, start, end, text) in enumerate(store.sentence_rows()):
-                if rowid != n:
-                    raise ValueError("sentence row ids are not 0..n-1")
-                writer.add(article, start, end, text.split())
-            places, terms, term_starts, words = writer.finish()
+        if not (folder / PLACES).exists():
+            return cls.derive(store, articles, vocabulary)
+        places = np.load(folder / PLACES)  # read on every question: held in memory
+        terms = np.load(folder / TERMS, mmap_mode="r")
+        term_starts = np.load(folder / TERM_STARTS, mmap_mode="r")
+        words = (folder / EXTRA_WORDS).read_text(encoding="utf-8").splitlines()
+        return cls.of(places, terms, term_starts, words, articles, vocabulary)
+
+    @classmethod
+    def derive(cls, store: StoreReader, articles: int,
+               vocabulary: dict[str, int]) -> SentenceTable:
+        """The table of a store's sentences, worked out from its rows."""
+        writer = SentenceTableWriter(vocabulary)
+        for n, (rowid, article, start, end, text) in enumerate(store.sentence_rows()):
+            if rowid != n:
+                raise ValueError("sentence row ids are not 0..n-1")
+            writer.add(article, start, end, text.split())
+        return cls.of(*writer.finish(), articles, vocabulary)
+
+    @classmethod
+    def of(cls, places: np.ndarray, terms: np.ndarray, term_starts: np.ndarray,
+           words: list[str], articles: int, vocabulary: dict[str, int]) -> SentenceTable:
+        """The table of these arrays, checked to fit together."""
         if places.ndim != 2 or places.shape[1] != 3:
             raise ValueError("sentence places are not (article, start, end) rows")
         if len(term_starts) != len(places) + 1 or term_starts[-1] != len(terms):
@@ -131,6 +142,19 @@ class SentenceTable:
         """The sentences at these row ids."""
         return [StoredSentence(row, a, Span(start, end)) for row, (a, start, end) in
                 zip(rows, self.places[rows.start:rows.stop].tolist(), strict=True)]
+
+    def differences(self, other: SentenceTable) -> list[str]:
+        """How this table differs from another of the same sentences (empty if not)."""
+        if not np.array_equal(self.places, other.places):
+            return ["sentence places differ from the store's"]
+        if not np.array_equal(self.term_starts, other.term_starts):
+            return ["sentence term counts differ from the store's"]
+        owner = np.repeat(np.arange(len(self.places)), np.diff(self.term_starts))
+        mine = self.terms[np.lexsort((self.terms, owner))]
+        theirs = other.terms[np.lexsort((other.terms, owner))]
+        if self.extra != other.extra or not np.array_equal(mine, theirs):
+            return ["sentence terms differ from the store's"]
+        return []
 
     def term_ids(self, words: Sequence[str], vocabulary: dict[str, int]) -> list[int | None]:
         """Each word's id (None for a word no sentence holds)."""

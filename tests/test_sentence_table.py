@@ -83,3 +83,14 @@ def test_sentence_files_that_do_not_fit_the_build_refuse_to_open(tmp_path, corpu
         np.save(path / PLACES, places[::-1].copy())  # last article's sentences first
     with pytest.raises(IndexCorrupt, match="sentence"):
         open_published(tmp_path / "ix")
+
+
+def test_verify_finds_sentence_terms_that_disagree_with_the_store(tmp_path, corpus_dir,
+                                                                  hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    reader = open_published(tmp_path / "ix")
+    assert reader.verify() == []
+    ids = np.load(reader.path / TERMS)
+    np.save(reader.path / TERMS, np.roll(ids, 1))  # every sentence keeps its count
+    assert open_published(tmp_path / "ix").verify() == [
+        "sentence terms differ from the store's"]
