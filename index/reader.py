@@ -69,10 +69,10 @@ class IndexReader:
                                                      len(self.catalog.article_day),
                                                      self.lexical.vocabulary)
         except (OSError, ValueError) as exc:
-            raise IndexCorrupt(f"build {self.path.name} has unreadable sentence terms "
+            raise IndexCorrupt(f"build {self.path.name} has an unreadable sentence table "
                                f"({exc})") from exc
         if len(self.sentence_table.places) != self.manifest.sentences:
-            raise IndexCorrupt(f"build {self.path.name} has sentence terms for "
+            raise IndexCorrupt(f"build {self.path.name} has a sentence table of "
                                f"{len(self.sentence_table.places)} sentences, "
                                f"{self.manifest.sentences} in manifest")
 

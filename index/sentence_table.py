@@ -10,6 +10,7 @@ vectors; a build written before them derives them from the store when it opens.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,16 +33,20 @@ class SentenceTableWriter:
     def __init__(self, vocabulary: dict[str, int]) -> None:
         self.vocabulary = vocabulary
         self._pending: dict[str, int] = {}  # words not (yet) in it -> -(1 + their number)
-        self._ids: list[np.ndarray] = []
-        self._places: list[tuple[int, int, int]] = []
+        # Flat machine-integer arrays: an archive has millions of sentences, and a small
+        # Python object per sentence would cost the build hundreds of megabytes.
+        self._ids = array("q")
+        self._counts = array("q")
+        self._places = array("i")
 
     def add(self, article_rowid: int, start: int, end: int, words: Iterable[str]) -> None:
         """The next sentence."""
         known, pending = self.vocabulary, self._pending
         ids = {known[w] if w in known else -pending.setdefault(w, len(pending) + 1)
                for w in words}
-        self._ids.append(np.fromiter(ids, dtype=np.int64, count=len(ids)))
-        self._places.append((article_rowid, start, end))
+        self._ids.extend(ids)
+        self._counts.append(len(ids))
+        self._places.extend((article_rowid, start, end))
 
     def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """(places, ids, starts, extra words), with the vocabulary as it ended: a word
@@ -52,11 +57,12 @@ class SentenceTableWriter:
         number = {w: size + i for i, w in enumerate(extra)}
         for word, n in self._pending.items():
             late[n] = self.vocabulary.get(word, number.get(word, -1))
-        ids = np.concatenate(self._ids) if self._ids else np.zeros(0, dtype=np.int64)
+        ids = np.frombuffer(self._ids, dtype=np.int64) if self._ids else np.zeros(0, np.int64)
         ids = np.where(ids < 0, late[np.clip(-ids, 0, len(late) - 1)], ids)
-        starts = np.zeros(len(self._ids) + 1, dtype=np.int64)
-        np.cumsum([len(a) for a in self._ids], out=starts[1:])
-        places = np.asarray(self._places, dtype=np.int32).reshape(-1, 3)
+        starts = np.zeros(len(self._counts) + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(self._counts, dtype=np.int64) if self._counts else [],
+                  out=starts[1:])
+        places = np.array(self._places, dtype=np.int32).reshape(-1, 3)
         return places, ids.astype(np.int32), starts, extra
 
     def save(self, folder: Path) -> None:
@@ -87,9 +93,10 @@ class SentenceTable:
     @classmethod
     def load(cls, folder: Path, store: StoreReader, articles: int,
              vocabulary: dict[str, int]) -> SentenceTable:
-        """Read a build's sentence files (memory-mapped), or derive them from the store
-        when it has none. ``articles`` is one more than the highest article row id.
-        Raises ValueError when they do not fit together."""
+        """Read a build's sentence files (the places into memory, the terms
+        memory-mapped), or derive them from the store when it has none. ``articles`` is
+        one more than the highest article row id. Raises ValueError when they do not fit
+        together."""
         if not (folder / PLACES).exists():
             return cls.derive(store, articles, vocabulary)
         places = np.load(folder / PLACES)  # read on every question: held in memory

@@ -111,7 +111,7 @@ class Extractor:
         # A follow-up's passages are ranked by the retrieval that carried its context;
         # ranking them by how well a sentence fits the bare question would undo that.
         sentence_weight = 0.0 if query.context else cfg.sentence_weight
-        # One query for every candidate's sentences and one read of their vectors.
+        # Every candidate's sentences from the in-memory table, one read of their vectors.
         found = self.index.sentences_in_many(
             [(c.stored.article_rowid, c.stored.chunk.start, c.stored.chunk.end) for c in pool])
         rowids = sorted({s.rowid for sentences in found for s in sentences})
