@@ -12,6 +12,8 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -24,6 +26,21 @@ from index.reader import open_published
 from service.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"
+WARM_UP = 10  # requests (and floors) before the timed ones
+
+
+def last_recorded(journal: Path) -> int:
+    """The id of the server's last recorded question (0 before any)."""
+    with closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+        return db.execute("SELECT COALESCE(MAX(id), 0) FROM questions").fetchone()[0]
+
+
+def answer_times(journal: Path, after: int) -> list[float]:
+    """The engine's milliseconds for each question the server recorded after ``after``,
+    in order: the time inside the server, without HTTP."""
+    with closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True)) as db:
+        return [r[0] for r in db.execute(
+            "SELECT latency_ms FROM questions WHERE id > ? ORDER BY id", (after,))]
 
 
 def paired_timings(url: str, index_dir: Path, texts: list[str], bodies: list[dict]
@@ -38,9 +55,9 @@ def paired_timings(url: str, index_dir: Path, texts: list[str], bodies: list[dic
     floor: list[float] = []
     chat: list[float] = []
     with httpx.Client() as http:
-        for body in bodies[:10]:  # warm-up, both sides
+        for body in bodies[:WARM_UP]:  # warm-up, both sides
             ask(http, url, body)
-        floor_costs_ms(embedder, reader.vectors, texts[:10], 50)
+        floor_costs_ms(embedder, reader.vectors, texts[:WARM_UP], 50)
         for text, body in zip(texts, bodies, strict=True):
             floor.extend(floor_costs_ms(embedder, reader.vectors, [text], 50).tolist())
             chat.append(ask(http, url, body))
@@ -68,12 +85,16 @@ def main() -> None:
     reader.close()
     env = {**os.environ, "QA_RELOAD_INTERVAL": "0", "QA_DATA_DIR": str(args.index_dir.parent
                                                                        / "served-data")}
+    journal = Path(env["QA_DATA_DIR"]) / "journal.sqlite"
     with served(args.index_dir, env) as (url, pid):
         res["rss_mb_ready"] = round(rss_mb(pid), 1)
+        before = last_recorded(journal)
         floor, chat = paired_timings(url, args.index_dir, [q.text for q in questions[:200]],
                                      bodies[:200])
         res["one_client_ms"] = summary(chat)
         res["search_floor_ms"] = summary(floor)
+        # The server's own time for each answer (its journal), warm-up requests skipped.
+        res["answer_in_server_ms"] = summary(answer_times(journal, before)[WARM_UP:])
         rps, errors = throughput(url, bodies, 8, args.requests)
         res["eight_clients"] = {"requests_per_s": round(rps, 1), "errors": errors,
                                 "requests": args.requests}
@@ -90,6 +111,8 @@ def main() -> None:
              f"{res['rss_mb_after']} MB |",
              f"| `/api/chat` 1 client, p50 / p95 | {res['one_client_ms']['p50']} / "
              f"{res['one_client_ms']['p95']} ms |",
+             f"| the answer inside the server (its journal), p50 | "
+             f"{res['answer_in_server_ms']['p50']} ms |",
              f"| one query embedding + one FAISS search (floor), p50 | "
              f"{res['search_floor_ms']['p50']} ms |",
              f"| p50 / floor | {res['p50_over_floor']}x |",
