@@ -292,8 +292,11 @@ class Builder:
                       progress: Progress | None) -> BuildReport:
         old = previous.rows if previous else {}
         report = _classify(articles, old)
-        if previous and report.unchanged == len(articles) and not report.removed:
+        if (previous and report.unchanged == len(articles) and not report.removed
+                and previous.reader.sentence_table_written):
             return report  # nothing changed: keep the published build, load no model
+        # (A build from before the sentence table files gets a successor that has them:
+        # every vector is reused, nothing is embedded.)
 
         build_id, tmp = self.dir.new_build_dir()
         plan = _Plan()

@@ -22,6 +22,7 @@ from index.layout import (
 )
 from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
+from index.sentence_table import PLACES as SENTENCE_PLACES
 from index.sentence_table import SentenceTable
 from index.store import StoredSentence, StoreReader
 from index.vector_index import VectorIndexSpec, apply
@@ -64,6 +65,8 @@ class IndexReader:
         self.lexical = self._lexical()
         self._check_counts()
         self.catalog = Catalog.load(self.store)
+        # False for a build from before these files: its table is derived on each open.
+        self.sentence_table_written = (self.path / SENTENCE_PLACES).exists()
         try:
             self.sentence_table = SentenceTable.load(self.path, self.store,
                                                      len(self.catalog.article_day),

@@ -94,3 +94,18 @@ def test_verify_finds_sentence_terms_that_disagree_with_the_store(tmp_path, corp
     np.save(reader.path / TERMS, np.roll(ids, 1))  # every sentence keeps its count
     assert open_published(tmp_path / "ix").verify() == [
         "sentence terms differ from the store's"]
+
+
+def test_a_build_without_the_files_gets_a_successor_with_them_embedding_nothing(
+        tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    old = open_published(tmp_path / "ix")
+    for name in (PLACES, TERMS, TERM_STARTS, EXTRA_WORDS):
+        (old.path / name).unlink()  # as a build of an earlier version left it
+    assert not open_published(tmp_path / "ix").sentence_table_written
+    report = build(tmp_path / "ix", hashing, corpus_dir)
+    assert report.build_id and report.build_id != old.version
+    assert report.embedded_texts == 0 and report.unchanged == old.manifest.articles
+    upgraded = open_published(tmp_path / "ix")
+    assert upgraded.sentence_table_written and upgraded.verify() == []
+    assert build(tmp_path / "ix", hashing, corpus_dir).build_id is None  # then unchanged
