@@ -69,7 +69,6 @@ class IndexReader:
         self.sentence_table_written = (self.path / SENTENCE_PLACES).exists()
         try:
             self.sentence_table = SentenceTable.load(self.path, self.store,
-                                                     len(self.catalog.article_day),
                                                      self.lexical.vocabulary)
         except (OSError, ValueError) as exc:
             raise IndexCorrupt(f"build {self.path.name} has an unreadable sentence table "
@@ -116,7 +115,9 @@ class IndexReader:
                           ) -> list[list[StoredSentence]]:
         """The sentences overlapping each ``(article_rowid, start, end)``, in order."""
         table = self.sentence_table
-        return [table.sentences(table.overlapping(*r)) for r in ranges]
+        lo, hi = table.overlapping(ranges)
+        return [table.sentences(range(i, j)) for i, j in zip(lo.tolist(), hi.tolist(),
+                                                              strict=True)]
 
     @property
     def version(self) -> str:
@@ -167,8 +168,7 @@ class IndexReader:
                 if not 0 <= sentence.span.start < sentence.span.end <= length:
                     problems.append(f"sentence {sentence.rowid} of {article.id} is out of range")
         try:
-            derived = SentenceTable.derive(self.store, len(self.catalog.article_day),
-                                           self.lexical.vocabulary)
+            derived = SentenceTable.derive(self.store, self.lexical.vocabulary)
         except ValueError as exc:
             return [*problems, f"the store's sentences do not make a table: {exc}"]
         return problems + self.sentence_table.differences(derived)

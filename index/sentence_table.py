@@ -78,72 +78,69 @@ class SentenceTableWriter:
 class SentenceTable:
     """Sentence places and terms by row id.
 
-    Builds number an article's sentences together and in text order, so article ``a``'s
-    sentences are rows ``first[a]`` to ``first[a + 1]``, their starts and ends ascending.
+    Builds number an article's sentences together and in text order, and sentences do
+    not overlap, so (article, start) and (article, end) both ascend with the row id:
+    ``start_keys`` and ``end_keys`` pack each pair into one integer, and the sentences
+    overlapping any passage are found by two binary searches over the whole table.
     """
 
     places: np.ndarray  # int32 (article rowid, start, end) by sentence row id
-    starts: np.ndarray  # int32, the places' second column
-    ends: np.ndarray  # int32, the places' third column
-    first: np.ndarray  # int64 by article rowid, one more than the highest
+    start_keys: np.ndarray  # int64 article << 32 | start, ascending
+    end_keys: np.ndarray  # int64 article << 32 | end, ascending
     terms: np.ndarray  # int32 term ids
     term_starts: np.ndarray  # int64, one more than the sentences
     extra: dict[str, int]  # words after the lexical vocabulary -> their ids
 
     @classmethod
-    def load(cls, folder: Path, store: StoreReader, articles: int,
+    def load(cls, folder: Path, store: StoreReader,
              vocabulary: dict[str, int]) -> SentenceTable:
         """Read a build's sentence files (the places into memory, the terms
-        memory-mapped), or derive them from the store when it has none. ``articles`` is
-        one more than the highest article row id. Raises ValueError when they do not fit
-        together."""
+        memory-mapped), or derive them from the store when it has none. Raises
+        ValueError when they do not fit together."""
         if not (folder / PLACES).exists():
-            return cls.derive(store, articles, vocabulary)
+            return cls.derive(store, vocabulary)
         places = np.load(folder / PLACES)  # read on every question: held in memory
         terms = np.load(folder / TERMS, mmap_mode="r")
         term_starts = np.load(folder / TERM_STARTS, mmap_mode="r")
         words = (folder / EXTRA_WORDS).read_text(encoding="utf-8").splitlines()
-        return cls.of(places, terms, term_starts, words, articles, vocabulary)
+        return cls.of(places, terms, term_starts, words, vocabulary)
 
     @classmethod
-    def derive(cls, store: StoreReader, articles: int,
-               vocabulary: dict[str, int]) -> SentenceTable:
+    def derive(cls, store: StoreReader, vocabulary: dict[str, int]) -> SentenceTable:
         """The table of a store's sentences, worked out from its rows."""
         writer = SentenceTableWriter(vocabulary)
         for n, (rowid, article, start, end, text) in enumerate(store.sentence_rows()):
             if rowid != n:
                 raise ValueError("sentence row ids are not 0..n-1")
             writer.add(article, start, end, text.split())
-        return cls.of(*writer.finish(), articles, vocabulary)
+        return cls.of(*writer.finish(), vocabulary)
 
     @classmethod
     def of(cls, places: np.ndarray, terms: np.ndarray, term_starts: np.ndarray,
-           words: list[str], articles: int, vocabulary: dict[str, int]) -> SentenceTable:
+           words: list[str], vocabulary: dict[str, int]) -> SentenceTable:
         """The table of these arrays, checked to fit together."""
         if places.ndim != 2 or places.shape[1] != 3:
             raise ValueError("sentence places are not (article, start, end) rows")
         if len(term_starts) != len(places) + 1 or term_starts[-1] != len(terms):
             raise ValueError("sentence terms do not match the sentences")
-        article, start = places[:, 0], places[:, 1]
-        same = article[1:] == article[:-1]
-        if (article[1:] < article[:-1]).any() or (start[1:][same] <= start[:-1][same]).any():
+        start_keys, end_keys = _key(places[:, 0], places[:, 1]), _key(places[:, 0], places[:, 2])
+        if (np.diff(start_keys) <= 0).any() or (np.diff(end_keys) < 0).any():
             raise ValueError("sentences are not in article and text order")
-        first = np.zeros(articles + 1, dtype=np.int64)
-        np.cumsum(np.bincount(article, minlength=articles)[:articles], out=first[1:])
-        # Columns apart, so each binary search reads a contiguous slice.
-        return cls(places, np.ascontiguousarray(start), np.ascontiguousarray(places[:, 2]),
-                   first, terms, term_starts,
+        return cls(places, start_keys, end_keys, terms, term_starts,
                    {w: len(vocabulary) + i for i, w in enumerate(words)})
 
-    def overlapping(self, article_rowid: int, start: int, end: int) -> range:
-        """Row ids of the article's sentences overlapping ``[start, end)``, in order."""
-        if not 0 <= article_rowid < len(self.first) - 1:
-            return range(0)
-        lo, hi = int(self.first[article_rowid]), int(self.first[article_rowid + 1])
+    def overlapping(self, ranges: Sequence[tuple[int, int, int]]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """For each ``(article_rowid, start, end)``, the row ids ``lo[i]`` up to ``hi[i]``
+        of the article's sentences overlapping ``[start, end)`` (in text order)."""
+        if not ranges:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        a, start, end = np.asarray(ranges, dtype=np.int64).reshape(-1, 3).T
         # From the first sentence ending after ``start`` to the last starting before ``end``.
-        i = lo + int(np.searchsorted(self.ends[lo:hi], start, side="right"))
-        j = lo + int(np.searchsorted(self.starts[lo:hi], end, side="left"))
-        return range(i, max(i, j))
+        lo = np.searchsorted(self.end_keys, _key(a, start), side="right")
+        hi = np.searchsorted(self.start_keys, _key(a, end), side="left")
+        return lo, np.maximum(lo, hi)
 
     def sentences(self, rows: range) -> list[StoredSentence]:
         """The sentences at these row ids."""
@@ -185,3 +182,8 @@ class SentenceTable:
         at = np.minimum(np.searchsorted(keys, ids), len(keys) - 1)
         held = np.where(keys[at] == ids, values[at], 0.0)
         return np.bincount(owner, weights=held, minlength=len(rows))
+
+
+def _key(article: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """(article, offset) pairs as integers in the same order (offsets are below 2**32)."""
+    return (np.asarray(article, dtype=np.int64) << 32) | np.asarray(offset, dtype=np.int64)

@@ -10,7 +10,7 @@ own similarity and its best sentence.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -65,13 +65,44 @@ class ScoredSentence:
 
 
 @dataclass(frozen=True)
+class PoolSentences:
+    """The sentences of one rerank pool, scored once (overlapping passages share some):
+    arrays by position, row ids ascending."""
+
+    rows: np.ndarray  # int64 sentence row ids
+    places: np.ndarray  # int32 (article rowid, start, end)
+    dense: np.ndarray  # float64
+    lexical: np.ndarray  # float64
+    score: np.ndarray  # float64
+
+    def scored(self, first: int, count: int) -> tuple[ScoredSentence, ...]:
+        """The sentences at positions ``first`` to ``first + count``, as objects."""
+        part = slice(first, first + count)
+        return tuple(ScoredSentence(StoredSentence(row, a, Span(start, end)), dense, lexical,
+                                    score)
+                     for row, (a, start, end), dense, lexical, score in zip(
+                         self.rows[part].tolist(), self.places[part].tolist(),
+                         self.dense[part].tolist(), self.lexical[part].tolist(),
+                         self.score[part].tolist(), strict=True))
+
+
+@dataclass(frozen=True)
 class Evidence:
     """A candidate passage, its scored sentences and its reranked score."""
 
     candidate: Candidate
-    sentences: tuple[ScoredSentence, ...]
     score: float
     recency: float = 0.0  # the part of ``score`` for being published near the question's days
+    # Its sentences: ``count`` of the pool's, from position ``first`` (they are adjacent).
+    pool: PoolSentences | None = None
+    first: int = 0
+    count: int = 0
+
+    @property
+    def sentences(self) -> tuple[ScoredSentence, ...]:
+        """The passage's sentences with their evidence, in text order (made on use: only
+        the passages the answer may come from are asked)."""
+        return self.pool.scored(self.first, self.count) if self.pool else ()
 
 
 @dataclass(frozen=True)
@@ -111,22 +142,29 @@ class Extractor:
         # A follow-up's passages are ranked by the retrieval that carried its context;
         # ranking them by how well a sentence fits the bare question would undo that.
         sentence_weight = 0.0 if query.context else cfg.sentence_weight
-        # Every candidate's sentences from the in-memory table, one read of their vectors.
-        found = self.index.sentences_in_many(
-            [(c.stored.article_rowid, c.stored.chunk.start, c.stored.chunk.end) for c in pool])
-        rowids = sorted({s.rowid for sentences in found for s in sentences})
-        rows = np.asarray(self.index.sentence_vectors[rowids], dtype=np.float32)
-        cosines = dict(zip(rowids, (rows @ vector).tolist(), strict=True))
-        lexical = dict(zip(rowids, self._coverage(rowids, weights).tolist(), strict=True))
-        scored = self._score(pool, found, cosines, lexical, query, kind)
+        # Every candidate's sentences from the in-memory table (each passage's are
+        # adjacent rows), one read of their vectors.
+        table = self.index.sentence_table
+        lo, hi = table.overlapping([(c.stored.article_rowid, c.stored.chunk.start,
+                                     c.stored.chunk.end) for c in pool])
+        counts = hi - lo
+        member = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        rows = np.unique(member)
+        vectors = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32)
+        dense = (vectors @ vector).astype(np.float64)
+        lexical = self._coverage(rows, weights)
+        sentences = self._score(pool, PoolSentences(
+            rows, table.places[rows], dense, lexical,
+            cfg.dense_weight * dense + cfg.lexical_weight * lexical), lo, counts, query, kind)
+        first = np.searchsorted(rows, lo)
+        best = _segment_max(sentences.score, first, counts)
         # A follow-up keeps to the story its context found, whatever its date.
         recency = self._recency(pool, None if query.context else meant)
-        for cand, sentences, fresh_bonus in zip(pool, found, recency, strict=True):
-            mine = tuple(scored[s.rowid] for s in sentences)
-            best = max((s.score for s in mine), default=0.0)
-            score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best
+        for i, (cand, fresh_bonus) in enumerate(zip(pool, recency, strict=True)):
+            score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best[i]
                      + fresh_bonus)
-            evidence.append(Evidence(cand, mine, score, fresh_bonus))
+            evidence.append(Evidence(cand, score, fresh_bonus, sentences, int(first[i]),
+                                     int(counts[i])))
         # Stable sort: ties keep the fused (and so deterministic) order.
         return sorted(evidence, key=lambda e: -e.score)
 
@@ -150,51 +188,49 @@ class Extractor:
                                 s.lexical, rank)
         return self._widen(best) if best else None
 
-    def _coverage(self, rowids: list[int], weights: dict[str, float]) -> np.ndarray:
+    def _coverage(self, rows: np.ndarray, weights: dict[str, float]) -> np.ndarray:
         """Each sentence's IDF-weighted share of the question's terms."""
         table = self.index.sentence_table
         ids = table.term_ids(list(weights), self.index.lexical.vocabulary)
         by_id = {i: w for i, w in zip(ids, weights.values(), strict=True) if i is not None}
         total = sum(weights.values()) or 1.0
-        return table.coverage(np.asarray(rowids, dtype=np.int64), by_id) / total
+        return table.coverage(rows, by_id) / total
 
-    def _score(self, pool: list[Candidate], found: list[list[StoredSentence]],
-               cosines: dict[int, float], lexicals: dict[int, float], query: Query,
-               kind: str | None) -> dict[int, ScoredSentence]:
-        """Every sentence of the pool scored once (overlapping passages share some), by
-        rowid; ``found`` holds each candidate's sentences, ``cosines`` their similarity
-        to the question and ``lexicals`` their coverage of its terms. A sentence that
+    def _score(self, pool: list[Candidate], sentences: PoolSentences, lo: np.ndarray,
+               counts: np.ndarray, query: Query, kind: str | None) -> PoolSentences:
+        """The pool's sentences with the bonus for holding the kind of answer asked for
+        and the penalty for repeating an earlier answer applied to their base scores;
+        candidate ``i`` holds rows ``lo[i]`` to ``lo[i] + counts[i]``. A sentence that
         cannot become any passage's best is not checked for its answer type: its score
         may lack that bonus, which changes no ranking and no answer."""
         cfg = self.config
-        base: dict[int, tuple[float, float, float]] = {}
-        for sentences in found:
-            for sentence in sentences:
-                if sentence.rowid not in base:
-                    cos, lexical = cosines[sentence.rowid], lexicals[sentence.rowid]
-                    base[sentence.rowid] = (cos, lexical, cfg.dense_weight * cos
-                                            + cfg.lexical_weight * lexical)
-        read = self._worth_reading(found, base, query, kind)
-        scored: dict[int, ScoredSentence] = {}
-        for cand, sentences in zip(pool, found, strict=True):
-            fresh = [s for s in sentences if s.rowid not in scored]
-            wanted = [s for s in fresh if s.rowid in read]
-            text = self._text_of(cand, wanted) if wanted else ("", 0)
-            for sentence in fresh:
-                cos, lexical, score = base[sentence.rowid]
-                if sentence.rowid in read:
-                    said = text[0][sentence.span.start - text[1] : sentence.span.end - text[1]]
-                    if kind and holds(kind, said, query.question):
-                        score += cfg.type_weight
-                    if query.answered and _already_given(said, query.answered):
-                        score *= cfg.repeat_penalty
-                scored[sentence.rowid] = ScoredSentence(sentence, cos, lexical, score)
-        return scored
+        read = self._worth_reading(sentences, lo, counts, query, kind)
+        if not len(read):
+            return sentences
+        score = sentences.score.copy()
+        texts: dict[int, tuple[str, int]] = {}  # the text each read sentence lies in
+        for i in read.tolist():
+            row = int(sentences.rows[i])
+            # The first passage holding it lends its text: the chunk's when the sentence
+            # lies inside it (no read), else the article's.
+            cand = pool[int(np.flatnonzero((lo <= row) & (row < lo + counts))[0])]
+            article, start, end = sentences.places[i].tolist()
+            chunk = cand.stored.chunk
+            if chunk.start <= start and end <= chunk.end:
+                said = chunk.text[start - chunk.start : end - chunk.start]
+            else:
+                if article not in texts:
+                    texts[article] = (self.index.store.article_text(article), 0)
+                said = texts[article][0][start:end]
+            if kind and holds(kind, said, query.question):
+                score[i] += cfg.type_weight
+            if query.answered and _already_given(said, query.answered):
+                score[i] *= cfg.repeat_penalty
+        return replace(sentences, score=score)
 
-    def _worth_reading(self, found: list[list[StoredSentence]],
-                       base: dict[int, tuple[float, float, float]], query: Query,
-                       kind: str | None) -> set[int]:
-        """The sentences whose text can change their score where it matters.
+    def _worth_reading(self, sentences: PoolSentences, lo: np.ndarray, counts: np.ndarray,
+                       query: Query, kind: str | None) -> np.ndarray:
+        """Positions of the sentences whose text can change their score where it matters.
 
         A follow-up checks every sentence for repeats. Otherwise the answer-type bonus
         only matters where it can make a sentence the best of a passage it is in (the
@@ -202,16 +238,16 @@ class Extractor:
         read or parsed: with 40 passages that is most of them.
         """
         if query.answered:
-            return set(base)
+            return np.arange(len(sentences.rows))
         if not kind:
-            return set()
-        floor: dict[int, float] = {}
-        for sentences in found:
-            best = max((base[s.rowid][2] for s in sentences), default=0.0)
-            for s in sentences:
-                floor[s.rowid] = min(floor.get(s.rowid, best), best)
-        lift = self.config.type_weight
-        return {rowid for rowid, (_, _, score) in base.items() if score + lift >= floor[rowid]}
+            return np.zeros(0, dtype=np.int64)
+        first = np.searchsorted(sentences.rows, lo)
+        best = _segment_max(sentences.score, first, counts)
+        # Each sentence's floor: the lowest best of the passages holding it.
+        floor = np.full(len(sentences.rows), np.inf)
+        member = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
+        np.minimum.at(floor, member, np.repeat(best, counts))
+        return np.flatnonzero(sentences.score + self.config.type_weight >= floor)
 
     def _recency(self, pool: list[Candidate],
                  meant: tuple[date, date] | None) -> list[float]:
@@ -225,14 +261,6 @@ class Extractor:
         gap = np.maximum(first - published, 0) + np.maximum(published - last, 0)
         bonus = cfg.age_weight * np.exp(-gap / cfg.age_days)
         return np.where(published == UNDATED, 0.0, bonus).tolist()
-
-    def _text_of(self, cand: Candidate, sentences: list[StoredSentence]) -> tuple[str, int]:
-        """The text the sentences lie in, with its offset in the article: the candidate's
-        own chunk when it holds them all (no read), else the whole article."""
-        chunk = cand.stored.chunk
-        if all(chunk.start <= s.span.start and s.span.end <= chunk.end for s in sentences):
-            return chunk.text, chunk.start
-        return self.index.store.article_text(cand.stored.article_rowid), 0
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         own = terms(question)
@@ -261,6 +289,13 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
+
+
+def _segment_max(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> list[float]:
+    """The largest of ``values[first[i]:first[i] + counts[i]]`` for each i (0.0 when
+    empty)."""
+    return [max(values[f:f + n].tolist(), default=0.0)
+            for f, n in zip(first.tolist(), counts.tolist(), strict=True)]
 
 
 def _already_given(sentence: str, answers: tuple[str, ...]) -> bool:

@@ -42,7 +42,7 @@ def test_built_terms_equal_terms_derived_from_the_store(tmp_path, corpus_dir, ha
         (reader.path / name).unlink()
     derived = open_published(tmp_path / "ix").sentence_table
     assert np.array_equal(written.places, derived.places)
-    assert np.array_equal(written.first, derived.first)
+    assert np.array_equal(written.start_keys, derived.start_keys)
     assert np.array_equal(written.term_starts, derived.term_starts)
     for row in range(len(written.places)):
         a, b = written.term_starts[row], written.term_starts[row + 1]
