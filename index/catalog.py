@@ -35,6 +35,10 @@ class Catalog:
     sources: list[str]  # distinct sources, lower case ('' for none)
     chunk_article: np.ndarray  # int32 article rowid by chunk rowid (-1: no such chunk)
     article_group: np.ndarray  # int32 by article rowid: its wire-copy group (itself if none)
+    # What a retrieved chunk is shown with, so retrieval reads only its article's text.
+    chunk_place: np.ndarray  # int32 (n, start, end) by chunk rowid
+    article_id: list[str]  # by article rowid ('' where none)
+    article_title: list[str]  # by article rowid
 
     @classmethod
     def load(cls, store: StoreReader) -> Catalog:
@@ -43,20 +47,25 @@ class Catalog:
         size = max((r[0] for r in rows), default=-1) + 1
         article_day = np.full(size, UNDATED, dtype=np.int32)
         article_source = np.zeros(size, dtype=np.int32)
+        article_id, article_title = [""] * size, [""] * size
         codes: dict[str, int] = {"": 0}
-        for rowid, published, source in rows:
+        for rowid, ident, title, published, source in rows:
+            article_id[rowid], article_title[rowid] = ident, title
             if published:
                 with suppress(ValueError):  # a malformed stored date counts as undated
                     article_day[rowid] = day_number(date.fromisoformat(published[:10]))
             key = (source or "").strip().lower()
             article_source[rowid] = codes.setdefault(key, len(codes))
-        pairs = np.asarray(store.chunk_articles(), dtype=np.int64).reshape(-1, 2)
-        chunk_article = np.full(int(pairs[:, 0].max(initial=-1)) + 1, -1, dtype=np.int32)
-        chunk_article[pairs[:, 0]] = pairs[:, 1]  # one assignment, not a loop per chunk
+        chunks = np.asarray(store.chunk_places(), dtype=np.int64).reshape(-1, 5)
+        chunk_article = np.full(int(chunks[:, 0].max(initial=-1)) + 1, -1, dtype=np.int32)
+        chunk_article[chunks[:, 0]] = chunks[:, 1]  # one assignment, not a loop per chunk
+        chunk_place = np.zeros((len(chunk_article), 3), dtype=np.int32)
+        chunk_place[chunks[:, 0]] = chunks[:, 2:]
         article_group = np.arange(size, dtype=np.int32)
         for article_rowid, group_rowid in store.copy_groups():
             article_group[article_rowid] = group_rowid
-        return cls(article_day, article_source, list(codes), chunk_article, article_group)
+        return cls(article_day, article_source, list(codes), chunk_article, article_group,
+                   chunk_place, article_id, article_title)
 
     @cached_property
     def dense_rows(self) -> bool:

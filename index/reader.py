@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +23,10 @@ from index.layout import (
 )
 from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
+from index.records import Chunk
 from index.sentence_table import PLACES as SENTENCE_PLACES
 from index.sentence_table import SentenceTable
-from index.store import StoredSentence, StoreReader
+from index.store import StoredChunk, StoredSentence, StoreReader
 from index.vector_index import VectorIndexSpec, apply
 
 
@@ -106,6 +108,23 @@ class IndexReader:
         _, ids = self.vectors.search(vector.reshape(1, -1).astype(np.float32), n,
                                      params=params)
         return sorted(int(i) for i in ids[0] if i >= 0)
+
+    def chunks(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
+        """The chunks at these FAISS ids, with their text cut from the article (each
+        article's text read once; the rest is in the catalog)."""
+        catalog = self.catalog
+        articles = catalog.chunk_article[list(rowids)].tolist()
+        texts = self.store.article_texts(set(articles))
+        out = {}
+        for row, article, (n, start, end) in zip(rowids, articles,
+                                                 catalog.chunk_place[list(rowids)].tolist(),
+                                                 strict=True):
+            ident = catalog.article_id[article]
+            # Chunk ids are "<article id>#<n>", as the chunker has always named them.
+            out[row] = StoredChunk(row, Chunk(f"{ident}#{n}", ident, n, start, end,
+                                              texts[article][start:end]),
+                                   article, catalog.article_title[article])
+        return out
 
     def sentences_in(self, article_rowid: int, start: int, end: int) -> list[StoredSentence]:
         """The sentences of an article that overlap ``[start, end)``, in order."""

@@ -195,10 +195,10 @@ class StoreReader:
         return {r[0]: (r[1], r[2]) for r in self.conn.execute(
             "SELECT id, rowid, content_hash FROM articles")}
 
-    def article_catalog(self) -> list[tuple[int, str | None, str | None]]:
-        """(rowid, published, source) of every article (no text read)."""
+    def article_catalog(self) -> list[tuple[int, str, str, str | None, str | None]]:
+        """(rowid, id, title, published, source) of every article (no text read)."""
         return [tuple(r) for r in self.conn.execute(
-            "SELECT rowid, published, source FROM articles")]
+            "SELECT rowid, id, title, published, source FROM articles")]
 
     def copy_groups(self) -> list[tuple[int, int]]:
         """(article rowid, group rowid) of every article that has wire copies (none in
@@ -224,9 +224,11 @@ class StoreReader:
             """SELECT a.title, substr(a.text, c.start + 1, c.end - c.start)
                FROM chunks c JOIN articles a ON a.rowid = c.article_rowid ORDER BY c.rowid"""))
 
-    def chunk_articles(self) -> list[tuple[int, int]]:
-        """(chunk rowid, article rowid) of every chunk."""
-        return [tuple(r) for r in self.conn.execute("SELECT rowid, article_rowid FROM chunks")]
+    def chunk_places(self) -> list[tuple[int, int, int, int, int]]:
+        """(chunk rowid, article rowid, n, start, end) of every chunk."""
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute("SELECT rowid, article_rowid, n, start, end FROM chunks").fetchall()
 
     def article_rowids(self, article_ids: Sequence[str]) -> list[int]:
         """The row ids of those of these article ids that exist."""
@@ -249,30 +251,6 @@ class StoreReader:
         """Every article with its row id, in row order."""
         rows = self.conn.execute("SELECT * FROM articles ORDER BY rowid").fetchall()
         return [(row["rowid"], _article(row)) for row in rows]
-
-    def chunks(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
-        """The chunks at these FAISS ids, with their text cut from the article."""
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        rows = self.conn.execute(
-            f"""SELECT c.rowid, c.id, c.article_rowid, c.n, c.start, c.end, a.id, a.title
-                FROM chunks c JOIN articles a ON a.rowid = c.article_rowid
-                WHERE c.rowid IN ({marks})""",
-            list(rowids),
-        ).fetchall()
-        # Each article's text read once and sliced here: SQLite's substr() reads and
-        # decodes the text from its start for every chunk, three times the cost.
-        texts = self.article_texts({row[2] for row in rows})
-        return {
-            row[0]: StoredChunk(
-                row[0],
-                Chunk(row[1], row[6], row[3], row[4], row[5], texts[row[2]][row[4] : row[5]]),
-                row[2],
-                row[7],
-            )
-            for row in rows
-        }
 
     def chunk_rows_of(self, article_rowid: int) -> list[tuple[int, int, int]]:
         """(rowid, start, end) of an article's chunks, in order."""

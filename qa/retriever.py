@@ -82,7 +82,7 @@ class Retriever:
                     fused[rowid] = fused.get(rowid, 0.0) + weight / (cfg.rrf_k + rank + 1)
         # Ties broken by row id so the same query always gives the same bytes.
         best = sorted(fused, key=lambda r: (-fused[r], r))[:k]
-        stored = self.index.store.chunks(best)
+        stored = self.index.chunks(best)
         return [Candidate(stored[r], self._dense(dense, r, vector), lexical.get(r, 0.0), fused[r])
                 for r in best]
 

@@ -285,3 +285,18 @@ def test_sentences_in_many_finds_exactly_the_overlapping_sentences(tmp_path, has
             expected.append([s.rowid for s in every if s.span.end > a and s.span.start < b])
     assert [[s.rowid for s in found] for found in reader.sentences_in_many(ranges)] == expected
     assert reader.sentences_in(99, 0, 100) == []  # no such article
+
+
+def test_retrieved_chunks_match_their_stored_rows(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    reader = open_published(tmp_path / "ix")
+    stored = reader.store.conn.execute(
+        "SELECT c.rowid, c.id, a.id, c.n, c.start, c.end, a.title, a.rowid FROM chunks c "
+        "JOIN articles a ON a.rowid = c.article_rowid").fetchall()
+    chunks = reader.chunks([r[0] for r in stored])
+    for rowid, ident, article_id, n, start, end, title, article_rowid in stored:
+        found = chunks[rowid]
+        assert (found.chunk.id, found.chunk.article_id, found.chunk.n) == (ident, article_id, n)
+        assert (found.chunk.start, found.chunk.end, found.title) == (start, end, title)
+        assert found.chunk.text == reader.store.article_text(article_rowid)[start:end]
+        assert found.article_rowid == article_rowid
