@@ -148,15 +148,15 @@ class Extractor:
         lo, hi = table.overlapping([(c.stored.article_rowid, c.stored.chunk.start,
                                      c.stored.chunk.end) for c in pool])
         counts = hi - lo
-        member = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        rows = np.unique(member)
+        rows = np.unique(_positions(lo, counts))
         vectors = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32)
         dense = (vectors @ vector).astype(np.float64)
         lexical = self._coverage(rows, weights)
+        first = np.searchsorted(rows, lo)  # where each passage's sentences begin in rows
         sentences = self._score(pool, PoolSentences(
             rows, table.places[rows], dense, lexical,
-            cfg.dense_weight * dense + cfg.lexical_weight * lexical), lo, counts, query, kind)
-        first = np.searchsorted(rows, lo)
+            cfg.dense_weight * dense + cfg.lexical_weight * lexical), first, counts, query,
+            kind)
         best = _segment_max(sentences.score, first, counts)
         # A follow-up keeps to the story its context found, whatever its date.
         recency = self._recency(pool, None if query.context else meant)
@@ -196,40 +196,42 @@ class Extractor:
         total = sum(weights.values()) or 1.0
         return table.coverage(rows, by_id) / total
 
-    def _score(self, pool: list[Candidate], sentences: PoolSentences, lo: np.ndarray,
+    def _score(self, pool: list[Candidate], sentences: PoolSentences, first: np.ndarray,
                counts: np.ndarray, query: Query, kind: str | None) -> PoolSentences:
         """The pool's sentences with the bonus for holding the kind of answer asked for
         and the penalty for repeating an earlier answer applied to their base scores;
-        candidate ``i`` holds rows ``lo[i]`` to ``lo[i] + counts[i]``. A sentence that
+        candidate ``i`` holds the ``counts[i]`` from position ``first[i]``. A sentence that
         cannot become any passage's best is not checked for its answer type: its score
         may lack that bonus, which changes no ranking and no answer."""
         cfg = self.config
-        read = self._worth_reading(sentences, lo, counts, query, kind)
+        read = self._worth_reading(sentences, first, counts, query, kind)
         if not len(read):
             return sentences
+        # The first passage holding a sentence lends it its text: the chunk's when the
+        # sentence lies inside it (no read), else the article's.
+        lender = np.full(len(sentences.rows), len(pool))
+        np.minimum.at(lender, _positions(first, counts), np.repeat(np.arange(len(pool)),
+                                                                   counts))
         score = sentences.score.copy()
-        texts: dict[int, tuple[str, int]] = {}  # the text each read sentence lies in
+        texts: dict[int, str] = {}  # article texts read, by article rowid
         for i in read.tolist():
-            row = int(sentences.rows[i])
-            # The first passage holding it lends its text: the chunk's when the sentence
-            # lies inside it (no read), else the article's.
-            cand = pool[int(np.flatnonzero((lo <= row) & (row < lo + counts))[0])]
+            cand = pool[int(lender[i])]
             article, start, end = sentences.places[i].tolist()
             chunk = cand.stored.chunk
             if chunk.start <= start and end <= chunk.end:
                 said = chunk.text[start - chunk.start : end - chunk.start]
             else:
                 if article not in texts:
-                    texts[article] = (self.index.store.article_text(article), 0)
-                said = texts[article][0][start:end]
+                    texts[article] = self.index.store.article_text(article)
+                said = texts[article][start:end]
             if kind and holds(kind, said, query.question):
                 score[i] += cfg.type_weight
             if query.answered and _already_given(said, query.answered):
                 score[i] *= cfg.repeat_penalty
         return replace(sentences, score=score)
 
-    def _worth_reading(self, sentences: PoolSentences, lo: np.ndarray, counts: np.ndarray,
-                       query: Query, kind: str | None) -> np.ndarray:
+    def _worth_reading(self, sentences: PoolSentences, first: np.ndarray,
+                       counts: np.ndarray, query: Query, kind: str | None) -> np.ndarray:
         """Positions of the sentences whose text can change their score where it matters.
 
         A follow-up checks every sentence for repeats. Otherwise the answer-type bonus
@@ -241,12 +243,10 @@ class Extractor:
             return np.arange(len(sentences.rows))
         if not kind:
             return np.zeros(0, dtype=np.int64)
-        first = np.searchsorted(sentences.rows, lo)
         best = _segment_max(sentences.score, first, counts)
         # Each sentence's floor: the lowest best of the passages holding it.
         floor = np.full(len(sentences.rows), np.inf)
-        member = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
-        np.minimum.at(floor, member, np.repeat(best, counts))
+        np.minimum.at(floor, _positions(first, counts), np.repeat(best, counts))
         return np.flatnonzero(sentences.score + self.config.type_weight >= floor)
 
     def _recency(self, pool: list[Candidate],
@@ -289,6 +289,11 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
+
+
+def _positions(first: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``first[i]``, ``first[i] + 1``, ... ``counts[i]`` positions for each i, in one array."""
+    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
 
 def _segment_max(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> list[float]:
