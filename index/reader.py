@@ -112,12 +112,12 @@ class IndexReader:
     def chunks(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
         """The chunks at these FAISS ids, with their text cut from the article (each
         article's text read once; the rest is in the catalog)."""
-        catalog = self.catalog
-        articles = catalog.chunk_article[list(rowids)].tolist()
+        catalog, rows = self.catalog, list(rowids)
+        articles = catalog.chunk_article[rows].tolist()
         texts = self.store.article_texts(set(articles))
         out = {}
-        for row, article, (n, start, end) in zip(rowids, articles,
-                                                 catalog.chunk_place[list(rowids)].tolist(),
+        for row, article, (n, start, end) in zip(rows, articles,
+                                                 catalog.chunk_place[rows].tolist(),
                                                  strict=True):
             ident = catalog.article_id[article]
             # Chunk ids are "<article id>#<n>", as the chunker has always named them.

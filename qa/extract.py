@@ -92,17 +92,17 @@ class Evidence:
 
     candidate: Candidate
     score: float
-    recency: float = 0.0  # the part of ``score`` for being published near the question's days
+    recency: float  # the part of ``score`` for being published near the question's days
     # Its sentences: ``count`` of the pool's, from position ``first`` (they are adjacent).
-    pool: PoolSentences | None = None
-    first: int = 0
-    count: int = 0
+    pool: PoolSentences
+    first: int
+    count: int
 
     @property
     def sentences(self) -> tuple[ScoredSentence, ...]:
         """The passage's sentences with their evidence, in text order (made on use: only
         the passages the answer may come from are asked)."""
-        return self.pool.scored(self.first, self.count) if self.pool else ()
+        return self.pool.scored(self.first, self.count)
 
 
 @dataclass(frozen=True)
@@ -204,14 +204,14 @@ class Extractor:
         cannot become any passage's best is not checked for its answer type: its score
         may lack that bonus, which changes no ranking and no answer."""
         cfg = self.config
-        read = self._worth_reading(sentences, first, counts, query, kind)
+        held = _positions(first, counts)  # each passage's sentences, passage by passage
+        read = self._worth_reading(sentences, first, counts, held, query, kind)
         if not len(read):
             return sentences
         # The first passage holding a sentence lends it its text: the chunk's when the
         # sentence lies inside it (no read), else the article's.
         lender = np.full(len(sentences.rows), len(pool))
-        np.minimum.at(lender, _positions(first, counts), np.repeat(np.arange(len(pool)),
-                                                                   counts))
+        np.minimum.at(lender, held, np.repeat(np.arange(len(pool)), counts))
         score = sentences.score.copy()
         texts: dict[int, str] = {}  # article texts read, by article rowid
         for i in read.tolist():
@@ -231,7 +231,8 @@ class Extractor:
         return replace(sentences, score=score)
 
     def _worth_reading(self, sentences: PoolSentences, first: np.ndarray,
-                       counts: np.ndarray, query: Query, kind: str | None) -> np.ndarray:
+                       counts: np.ndarray, held: np.ndarray, query: Query,
+                       kind: str | None) -> np.ndarray:
         """Positions of the sentences whose text can change their score where it matters.
 
         A follow-up checks every sentence for repeats. Otherwise the answer-type bonus
@@ -246,7 +247,7 @@ class Extractor:
         best = _segment_max(sentences.score, first, counts)
         # Each sentence's floor: the lowest best of the passages holding it.
         floor = np.full(len(sentences.rows), np.inf)
-        np.minimum.at(floor, _positions(first, counts), np.repeat(best, counts))
+        np.minimum.at(floor, held, np.repeat(best, counts))
         return np.flatnonzero(sentences.score + self.config.type_weight >= floor)
 
     def _recency(self, pool: list[Candidate],
@@ -283,7 +284,7 @@ class Extractor:
         if pick.span.end - pick.span.start >= cfg.min_chars:
             return pick
         following = self.index.sentences_in(pick.article_rowid, pick.span.end,
-                                                  pick.span.end + cfg.max_chars)
+                                            pick.span.end + cfg.max_chars)
         if following and following[0].span.end - pick.span.start <= cfg.max_chars:
             span = Span(pick.span.start, following[0].span.end)
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
