@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,36 @@ def timings(url: str, body: dict, n: int) -> list[float]:
     with httpx.Client() as client:
         ask(client, url, body)
         return [ask(client, url, body) for _ in range(n)]
+
+
+def _probe(url: str, every: float, stop: multiprocessing.synchronize.Event,
+           out: multiprocessing.Queue) -> None:
+    ms = []
+    with httpx.Client() as http:
+        while not stop.is_set():
+            began = time.perf_counter()
+            http.get(url + "/healthz", timeout=60).raise_for_status()
+            ms.append((time.perf_counter() - began) * 1000)
+            time.sleep(every)
+    out.put(ms)
+
+
+@contextmanager
+def probing(url: str, every: float = 0.02) -> Iterator[list[float]]:
+    """``GET /healthz`` every ``every`` seconds from another process (the load's client
+    threads would otherwise slow the probe in its own process) while the block runs; the
+    list yielded holds the probes' milliseconds once the block ends."""
+    context = multiprocessing.get_context("spawn")
+    stop, out = context.Event(), context.Queue()
+    prober = context.Process(target=_probe, args=(url, every, stop, out), daemon=True)
+    prober.start()
+    found: list[float] = []
+    try:
+        yield found
+    finally:
+        stop.set()
+        found.extend(out.get(timeout=60))
+        prober.join(timeout=10)
 
 
 def summary(ms: list[float]) -> dict:

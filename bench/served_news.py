@@ -21,7 +21,7 @@ import httpx
 from bench.archive import throughput
 from bench.evaluation import floor_costs_ms
 from bench.news import load_questions
-from bench.served import ask, rss_mb, served, summary
+from bench.served import ask, probing, rss_mb, served, summary
 from index.reader import open_published
 from service.settings import Settings
 
@@ -95,12 +95,15 @@ def main() -> None:
         res["search_floor_ms"] = summary(floor)
         # The server's own time for each answer (its journal), warm-up requests skipped.
         res["answer_in_server_ms"] = summary(answer_times(journal, before)[WARM_UP:])
-        rps, errors = throughput(url, bodies, 8, args.requests)
+        with probing(url) as health:
+            rps, errors = throughput(url, bodies, 8, args.requests)
         res["eight_clients"] = {"requests_per_s": round(rps, 1), "errors": errors,
-                                "requests": args.requests}
+                                "requests": args.requests,
+                                "healthz_ms": {**summary(health), "max": round(max(health), 1)}}
         res["rss_mb_after"] = round(rss_mb(pid), 1)
     res["p50_over_floor"] = round(res["one_client_ms"]["p50"] / res["search_floor_ms"]["p50"],
                                   2)
+    health_ms = res["eight_clients"]["healthz_ms"]
     stem = "served_news_quick" if args.quick else "served_news"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(res, indent=2) + "\n")
@@ -118,6 +121,8 @@ def main() -> None:
              f"| p50 / floor | {res['p50_over_floor']}x |",
              f"| 8 clients | {res['eight_clients']['requests_per_s']} req/s, "
              f"{res['eight_clients']['errors']} errors |",
+             f"| `/healthz` meanwhile (another process, every 20 ms), p50 / p95 / max | "
+             f"{health_ms['p50']} / {health_ms['p95']} / {health_ms['max']} ms |",
              f"| machine | {res['machine']} |"]
     (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
