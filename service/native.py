@@ -23,11 +23,11 @@ AsOfQuery = Annotated[str | None, Query(
 
 @router.post("/api/chat", response_model=ChatResponse,
              responses={**streams(ChatResponse), **BODY_ERRORS, **errors(503)})
-def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
+async def chat(body: ChatRequest, engine: EngineDep, ask: AskerDep):
     """Answer the last user message of a conversation, with exact citations.
 
     With ``"stream": true`` the answer comes as server-sent events."""
-    answer = ask(engine, body.to_messages(), body.top_k, body.scope(), "api")
+    answer = await ask(engine, body.to_messages(), body.top_k, body.scope(), "api")
     if body.stream:
         return native_stream(answer)
     return json_of(ChatResponse.of(answer))

@@ -106,10 +106,10 @@ def models() -> dict:
 @router.post("/chat/completions", responses={
     **streams(description="A chat completion, or its chunks as server-sent events"),
     **BODY_ERRORS, **errors(503)})
-def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerDep):
+async def chat_completions(body: ChatCompletionRequest, engine: EngineDep, ask: AskerDep):
     """Answer like an OpenAI chat model, with citations."""
     messages = body.to_messages()
-    answer = ask(engine, messages, body.top_k, body.scope(), "openai")
+    answer = await ask(engine, messages, body.top_k, body.scope(), "openai")
     created = int(datetime.fromisoformat(engine.index.manifest.created_at).timestamp())
     ident = "chatcmpl-" + hashlib.sha256(json.dumps(
         [body.model_dump(mode="json", include={"messages", "top_k", "filters"}),

@@ -12,6 +12,17 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from service.settings import Settings
 
+# The key, in every request's ``scope["state"]``, of the live set of requests the server
+# holds (uvicorn's own: a request is in it from its parsed headers to its last byte).
+HELD = "qa.requests_held"
+
+
+def requests_held(scope: dict) -> int | None:
+    """How many requests the server holds, this one included; None when the server does
+    not say (run by another server than :func:`uvicorn_config`'s)."""
+    held = scope.get("state", {}).get(HELD)
+    return None if held is None else len(held)
+
 
 def configure_process() -> None:
     """Process-wide settings, applied once at start-up (never in a constructor)."""
@@ -30,10 +41,18 @@ def configure_process() -> None:
 def header_timeout_protocol(seconds: float) -> type[H11Protocol]:
     """uvicorn's h11 protocol, closing a connection whose request headers take longer
     than ``seconds`` to arrive (uvicorn itself waits for ever: a client sending one byte
-    a second held a connection indefinitely)."""
+    a second held a connection indefinitely), and telling each request how many the
+    server holds (:func:`requests_held`)."""
 
     class HeaderTimeoutProtocol(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+            # Copied into each request's scope["state"]: the set itself, so it is live.
+            held = getattr(self.server_state, "tasks", None)
+            if held is not None:
+                self.app_state = {**self.app_state, HELD: held}
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
