@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 
 from index.catalog import UNDATED, day_number
+from index.halves import rows_float32
 from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence
@@ -149,7 +150,7 @@ class Extractor:
                                      c.stored.chunk.end) for c in pool])
         counts = hi - lo
         rows = np.unique(_positions(lo, counts))
-        vectors = np.asarray(self.index.sentence_vectors[rows], dtype=np.float32)
+        vectors = rows_float32(self.index.sentence_vectors, rows)
         dense = (vectors @ vector).astype(np.float64)
         lexical = self._coverage(rows, weights)
         first = np.searchsorted(rows, lo)  # where each passage's sentences begin in rows

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.halves import rows_float32
 from index.reader import IndexReader
 from index.store import StoredChunk
 from qa.limits import MAX_LEXICAL_TERMS
@@ -105,11 +106,11 @@ class Retriever:
         else:
             found = index.filtered_search(vector, n, scoped.bits)
         # Exact cosines from the stored vectors: an approximate index only proposes.
-        exact = np.asarray(index.chunk_vectors[found], dtype=np.float32) @ vector
+        exact = rows_float32(index.chunk_vectors, found) @ vector
         return dict(zip(found, exact.tolist(), strict=True))
 
     def _dense(self, dense: dict[int, float], rowid: int, vector: np.ndarray) -> float:
         # A lexical-only hit still gets its true cosine from the stored vectors.
         if rowid in dense:
             return dense[rowid]
-        return float(np.asarray(self.index.chunk_vectors[rowid], dtype=np.float32) @ vector)
+        return float(rows_float32(self.index.chunk_vectors, rowid) @ vector)

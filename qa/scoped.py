@@ -17,6 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
+from index.halves import rows_float32
 from index.reader import IndexReader
 
 
@@ -69,5 +70,5 @@ class ScopeCache:
         rows = np.flatnonzero(mask)
         if len(rows) > self.exact_subset:
             return Scoped(mask, None, None)
-        vectors = np.asarray(self.index.chunk_vectors[rows], dtype=np.float32)
+        vectors = rows_float32(self.index.chunk_vectors, rows)
         return Scoped(mask, rows, vectors)

@@ -1,0 +1,23 @@
+"""Reading stored vectors as float32.
+
+Chunk and sentence vectors are stored as float16 (half the disk and page cache); every
+score is computed in float32. numpy widens float16 element by element (about 2 ns each
+here, 0.2 ms for a question's 300 sentence vectors); looking each one up in a table of
+all 65,536 float16 values gives the same bits in half the time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Every float16 bit pattern (NaNs, infinities and subnormals included), widened once.
+_WIDE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(
+    np.float32)
+
+
+def rows_float32(vectors: np.ndarray, rows: object) -> np.ndarray:
+    """``vectors[rows]`` as float32: bit for bit what ``astype(np.float32)`` gives."""
+    picked = vectors[rows]
+    if picked.dtype != np.float16:  # a build that stored float32
+        return np.asarray(picked, dtype=np.float32)
+    return np.take(_WIDE, picked.view(np.uint16))

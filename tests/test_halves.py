@@ -1,0 +1,25 @@
+"""Stored float16 vectors read as float32 by table: the same bits as numpy's widening."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index.halves import rows_float32
+
+
+def test_every_float16_widens_to_the_bits_numpy_gives():
+    every = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    table = rows_float32(every.reshape(-1, 1), slice(None))
+    expected = every.astype(np.float32).reshape(-1, 1)
+    assert table.dtype == np.float32
+    assert np.array_equal(table.view(np.uint32), expected.view(np.uint32))
+
+
+def test_rows_of_a_matrix_one_row_and_float32_builds():
+    rng = np.random.default_rng(3)
+    halves = rng.standard_normal((50, 8)).astype(np.float16)
+    rows = np.array([3, 7, 7, 41])
+    assert np.array_equal(rows_float32(halves, rows), halves[rows].astype(np.float32))
+    assert np.array_equal(rows_float32(halves, 5), halves[5].astype(np.float32))
+    singles = halves.astype(np.float32)  # a build that stored float32 vectors
+    assert np.array_equal(rows_float32(singles, rows), singles[rows])
