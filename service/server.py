@@ -30,8 +30,14 @@ def configure_process() -> None:
     # 25x longer with both active. A search of one query needs no threads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import faiss
+    from threadpoolctl import threadpool_limits
 
     faiss.omp_set_num_threads(1)
+    # numpy's OpenBLAS splits a question's sentence scoring (a few hundred rows times the
+    # question vector) over every core, and its idle workers then spin: about 2 ms of CPU
+    # per answer, taken from the embedding's threads and from everything else on the
+    # machine. One thread gives the same scores.
+    threadpool_limits(1, user_api="blas")
     # A per-load progress bar from the model library is noise in CLI and server logs.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")

@@ -29,6 +29,7 @@ from service.settings import Settings
 from tests.conftest import (
     ADMIN,
     ADMIN_KEY,
+    ROOT,
     STORIES,
     LiveServer,
     build,
@@ -335,3 +336,15 @@ def test_embed_threads_setting_reaches_the_embedder(monkeypatch):
     monkeypatch.setenv("QA_EMBED_THREADS", "-1")
     with pytest.raises(pydantic.ValidationError, match="embed_threads"):
         Settings()
+
+
+def test_the_service_process_keeps_numpy_on_one_blas_thread():
+    # In a process of its own: the setting is process-wide.
+    script = ("import json, numpy; from threadpoolctl import threadpool_info; "
+              "from service.server import configure_process; configure_process(); "
+              "print(json.dumps([p['num_threads'] for p in threadpool_info() "
+              "if p['user_api'] == 'blas']))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    threads = json.loads(out.stdout)
+    assert threads and all(n == 1 for n in threads)
