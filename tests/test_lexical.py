@@ -6,9 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from index.layout import LEXICAL, IndexDir
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, nth_largest
 from index.manifest import IndexCorrupt
 from index.reader import open_published
 from qa.limits import MAX_LEXICAL_TERMS
@@ -98,3 +100,10 @@ def test_a_build_recorded_with_the_old_fts_recipe_is_still_reused(tmp_path, hash
         {"id": "extra", "title": "Extra", "text": "One more story about a harbour."}) + "\n")
     report = build(tmp_path / "ix", hashing, src)
     assert report.published and report.reused_texts > 0 and not report.note
+
+
+@given(st.lists(st.sampled_from([0.5, 1.0, 1.25, 2.0, 3.5, 7.0]) | st.floats(0.01, 50.0),
+                min_size=1, max_size=900), st.integers(1, 60))
+def test_the_nth_largest_score_is_exact_with_ties(values, n):
+    n = min(n, len(values))
+    assert nth_largest(np.array(values), n) == sorted(values, reverse=True)[n - 1]
