@@ -10,6 +10,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.arrays import mapped
 from index.catalog import Catalog
 from index.embedder import Embedder
 from index.layout import (
@@ -56,8 +57,8 @@ class IndexReader:
             self.vector_index = VectorIndexSpec(**self.manifest.vector_index)
             apply(self.vectors, self.vector_index)
             # Memory-mapped: only the rows a query touches are read.
-            self.chunk_vectors = np.load(self.path / CHUNK_VECTORS, mmap_mode="r")
-            self.sentence_vectors = np.load(self.path / SENTENCE_VECTORS, mmap_mode="r")
+            self.chunk_vectors = mapped(self.path / CHUNK_VECTORS)
+            self.sentence_vectors = mapped(self.path / SENTENCE_VECTORS)
         except (RuntimeError, OSError, ValueError) as exc:
             raise IndexCorrupt(f"build {self.path.name} has unreadable vectors "
                                f"({type(exc).__name__})") from exc

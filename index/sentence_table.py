@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.arrays import mapped
 from index.records import Span
 from index.store import StoredSentence, StoreReader
 
@@ -100,8 +101,8 @@ class SentenceTable:
         if not (folder / PLACES).exists():
             return cls.derive(store, vocabulary)
         places = np.load(folder / PLACES)  # read on every question: held in memory
-        terms = np.load(folder / TERMS, mmap_mode="r")
-        term_starts = np.load(folder / TERM_STARTS, mmap_mode="r")
+        terms = mapped(folder / TERMS)
+        term_starts = mapped(folder / TERM_STARTS)
         words = (folder / EXTRA_WORDS).read_text(encoding="utf-8").splitlines()
         return cls.of(places, terms, term_starts, words, vocabulary)
 

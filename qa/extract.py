@@ -15,8 +15,8 @@ from datetime import date
 
 import numpy as np
 
+from index.arrays import rows_float32
 from index.catalog import UNDATED, day_number
-from index.halves import rows_float32
 from index.reader import IndexReader
 from index.records import Span
 from index.store import StoredSentence

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.halves import rows_float32
+from index.arrays import rows_float32
 from index.reader import IndexReader
 from index.store import StoredChunk
 from qa.limits import MAX_LEXICAL_TERMS

@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from index.halves import rows_float32
+from index.arrays import rows_float32
 from index.reader import IndexReader
 
 

@@ -1,4 +1,4 @@
-"""Reading stored vectors as float32.
+"""Reading a build's stored arrays: memory-mapped, and float16 rows as float32.
 
 Chunk and sentence vectors are stored as float16 (half the disk and page cache); every
 score is computed in float32. numpy widens float16 element by element (about 2 ns each
@@ -8,7 +8,16 @@ all 65,536 float16 values gives the same bits in half the time.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+
+def mapped(path: Path) -> np.ndarray:
+    """A ``.npy`` file memory-mapped read-only (only the rows a question touches are
+    read), as a plain ndarray: ``np.memmap`` wraps every slice of it in a memmap of its
+    own, a cost paid on each of a question's reads."""
+    return np.load(path, mmap_mode="r").view(np.ndarray)
 
 # Every float16 bit pattern (NaNs, infinities and subnormals included), widened once.
 _WIDE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(

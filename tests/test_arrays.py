@@ -1,10 +1,11 @@
-"""Stored float16 vectors read as float32 by table: the same bits as numpy's widening."""
+"""Reading stored arrays: memory-mapped as plain arrays, float16 widened by table to the
+same bits as numpy."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from index.halves import rows_float32
+from index.arrays import mapped, rows_float32
 
 
 def test_every_float16_widens_to_the_bits_numpy_gives():
@@ -23,3 +24,12 @@ def test_rows_of_a_matrix_one_row_and_float32_builds():
     assert np.array_equal(rows_float32(halves, 5), halves[5].astype(np.float32))
     singles = halves.astype(np.float32)  # a build that stored float32 vectors
     assert np.array_equal(rows_float32(singles, rows), singles[rows])
+
+
+def test_a_mapped_file_reads_as_a_plain_array(tmp_path):
+    stored = np.arange(12, dtype=np.float16).reshape(4, 3)
+    np.save(tmp_path / "v.npy", stored)
+    found = mapped(tmp_path / "v.npy")
+    assert type(found) is np.ndarray and type(found[[0, 2]]) is np.ndarray
+    assert not found.flags.writeable
+    assert np.array_equal(found, stored)
