@@ -65,9 +65,6 @@ class StoredSentence:
     span: Span
 
 
-MMAP_BYTES = 1 << 31  # a ceiling (SQLite's own default cap is 2 GB): address space only
-
-
 def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     """Open a store; a read-only connection may be closed from another thread."""
     if readonly:
@@ -152,9 +149,6 @@ class StoreReader:
                     raise sqlite3.ProgrammingError("the store is closed")
                 conn = connect(self.path, readonly=True)
                 conn.execute("PRAGMA query_only=ON")
-                # Pages read from the mapped file, not copied into each connection's cache:
-                # a question's article texts came 25% faster (a build never changes).
-                conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
                 self._all.append(conn)
             self._local.conn = conn
         return conn
