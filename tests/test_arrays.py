@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.arrays import mapped, rows_float32
+from index.arrays import TABLE_LIMIT, mapped, rows_float32
 
 
 def test_every_float16_widens_to_the_bits_numpy_gives():
@@ -33,3 +33,11 @@ def test_a_mapped_file_reads_as_a_plain_array(tmp_path):
     assert type(found) is np.ndarray and type(found[[0, 2]]) is np.ndarray
     assert not found.flags.writeable
     assert np.array_equal(found, stored)
+
+
+def test_a_large_read_widens_to_the_same_bits():
+    halves = np.random.default_rng(5).standard_normal((TABLE_LIMIT // 64 + 3, 64)).astype(
+        np.float16)
+    rows = np.arange(len(halves))
+    assert np.array_equal(rows_float32(halves, rows).view(np.uint32),
+                          halves.astype(np.float32).view(np.uint32))
