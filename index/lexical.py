@@ -149,6 +149,8 @@ class LexicalIndex:
         """The ``n`` best-scoring chunks (among ``allowed``, bool by row id): row id ->
         score, best first, ties by row id. ``rows``, when given, are the allowed row ids
         in order: a narrow scope is then scanned without a pass over every chunk."""
+        if n <= 0:
+            return {}
         if rows is not None:
             hits = rows[scores[rows] > 0]
         else:
@@ -165,7 +167,7 @@ class LexicalIndex:
 
 
 def nth_largest(values: np.ndarray, n: int) -> float:
-    """The ``n``-th largest of ``values`` (ties counted), exactly.
+    """The ``n``-th largest of ``values`` (ties counted), exactly; ``1 <= n <= len``.
 
     A common question word gives thousands of scored chunks, and numpy's partition of
     them all took most of a lexical search. So a floor is found first: the smallest of
