@@ -56,7 +56,10 @@ def test_a_request_among_others_is_answered_on_a_worker_thread(noted):
         # A request whose body has not all arrived: the server holds it meanwhile.
         held.sendall(b"POST /api/chat HTTP/1.1\r\nHost: test\r\nContent-Type: "
                      b"application/json\r\nContent-Length: 200\r\n\r\n{")
-        time.sleep(0.3)  # for the server to read its headers
+        deadline = time.monotonic() + 30
+        while not server.server.server_state.tasks:  # until the server has read them
+            assert time.monotonic() < deadline, "the server never read the headers"
+            time.sleep(0.01)
         response = httpx.post(server.url + "/api/chat", json=QUESTION, timeout=30)
     assert response.status_code == 200
     assert response.json()["grounded"]
