@@ -4,7 +4,8 @@ and pick the answer: the best sentence (or two adjacent ones).
 A sentence is scored by its own dense similarity to the question (vectors computed at
 index time, so a question costs one model call) and by the IDF-weighted share of the
 question's terms it contains. A passage is then ranked by its fused retrieval score, its
-own similarity and its best sentence.
+own similarity and BM25 score, its best sentence, and (for news) how near its date is to
+the days the question means.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class ExtractionConfig:
 
     rerank_depth: int = 40  # fused candidates whose sentences are scored
     fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)
+    # Passage rank: the evidence that rank fusion discards, its size. A fused score only
+    # knows ranks, so a passage far more similar to the question, or holding far more of
+    # its rare terms, than the next one gains nothing for it.
+    passage_dense_weight: float = 1.0  # the passage's own cosine with the question
+    passage_lexical_weight: float = 0.5  # its BM25 score, scaled to the pool's best
     sentence_weight: float = 4.0  # passage rank: its best sentence's score
     passages: int = 3  # how many top passages the answer may come from
     dense_weight: float = 0.5
@@ -140,6 +146,7 @@ class Extractor:
         kind = answer_type(query.question) if cfg.type_weight else None
         evidence = []
         top_fused = max(c.fused for c in pool) or 1.0
+        top_lexical = max(c.lexical for c in pool) or 1.0
         # A follow-up's passages are ranked by the retrieval that carried its context;
         # ranking them by how well a sentence fits the bare question would undo that.
         sentence_weight = 0.0 if query.context else cfg.sentence_weight
@@ -163,7 +170,8 @@ class Extractor:
         recency = self._recency(pool, None if query.context else meant)
         for i, (cand, fresh_bonus) in enumerate(zip(pool, recency, strict=True)):
             score = (cfg.fused_weight * cand.fused / top_fused + sentence_weight * best[i]
-                     + fresh_bonus)
+                     + cfg.passage_dense_weight * cand.dense
+                     + cfg.passage_lexical_weight * cand.lexical / top_lexical + fresh_bonus)
             evidence.append(Evidence(cand, score, fresh_bonus, sentences, int(first[i]),
                                      int(counts[i])))
         # Stable sort: ties keep the fused (and so deterministic) order.

@@ -38,7 +38,7 @@ class Candidate:
 
     stored: StoredChunk
     dense: float  # cosine similarity of query and chunk
-    lexical: float  # BM25 score (0 when not among lexical hits)
+    lexical: float  # BM25 score for the query (0 when it holds none of its terms)
     fused: float
 
 
@@ -68,7 +68,6 @@ class Retriever:
             weight = cfg.window_weight if prefer_weight is None else prefer_weight
             rankings.append((weight * cfg.dense_weight, weight * cfg.lexical_weight, prefer))
         dense: dict[int, float] = {}
-        lexical: dict[int, float] = {}
         fused: dict[int, float] = {}
         for dense_weight, lexical_weight, articles in rankings:
             scoped = None if articles is None else self.scopes.get(articles)
@@ -76,7 +75,6 @@ class Retriever:
             found_lexical = (bm25.top(scores, cfg.candidates) if scoped is None
                              else bm25.top(scores, cfg.candidates, scoped.mask, scoped.rows))
             dense.update(found_dense)
-            lexical.update(found_lexical)
             for weight, ranking in ((dense_weight, found_dense),
                                     (lexical_weight, found_lexical)):
                 for rank, rowid in enumerate(sorted(ranking, key=lambda r: -ranking[r])):
@@ -84,7 +82,8 @@ class Retriever:
         # Ties broken by row id so the same query always gives the same bytes.
         best = sorted(fused, key=lambda r: (-fused[r], r))[:k]
         stored = self.index.chunks(best)
-        return [Candidate(stored[r], self._dense(dense, r, vector), lexical.get(r, 0.0), fused[r])
+        # Every chunk's BM25 score is at hand, so a dense-only hit gets its true one too.
+        return [Candidate(stored[r], self._dense(dense, r, vector), float(scores[r]), fused[r])
                 for r in best]
 
     def _dense_search(self, vector: np.ndarray, n: int,
