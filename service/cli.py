@@ -440,11 +440,35 @@ def eval_news(
     typer.echo(text)
 
 
+# Click's error classes, found from the one typer exports: typer raises them from click or,
+# since 0.2x, from its own copy of click.
+_USAGE_ERROR, _CLICK_ERROR = (next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+                              for name in ("UsageError", "ClickException"))
+
+
 def main() -> None:
-    """Entry point: run the CLI, turning known failures into one line and exit 1."""
+    """Entry point: run the CLI. A failure is one line and exit 1, a usage error one line
+    (with where to find help) and exit 2; no arguments at all show the help."""
     configure_process()
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
+    except _USAGE_ERROR as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            # Its message is the help, unless typer has already printed it (rich does).
+            if exc.format_message().strip():
+                typer.echo(exc.format_message(), err=True)
+        else:  # typer would draw a box of several lines around the message
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(exc.exit_code)
+    except _CLICK_ERROR as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
     except Failure as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    # Outside standalone mode click returns the code of an early exit (--help: 0).
+    sys.exit(code if isinstance(code, int) else 0)

@@ -120,3 +120,28 @@ def test_sync_can_publish_in_steps(tmp_path, corpus_dir):
     assert len(list((tmp_path / "ix" / "builds").iterdir())) == 2  # 3, then all 4
     refused = run("index", "sync", str(corpus_dir), "--index-dir", ix, "--publish-every", "-1")
     assert refused.returncode == 2 and "publish-every" in refused.stderr
+
+
+@pytest.mark.parametrize("args, named", [
+    (("ask",), "question"),
+    (("index", "build", "--bogus"), "--bogus"),
+    (("ask", "Who?", "--top-k", "many"), "--top-k"),
+    (("ask", "Who?", "--as-of", "2025-02-30"), "--as-of"),
+    (("index", "nonsense"), "nonsense"),
+])
+def test_a_usage_error_is_one_line_and_exit_2(args, named):
+    result = run(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and named in lines[0]
+    assert "--help" in lines[0]  # where to read more
+    assert result.stdout == ""
+
+
+def test_no_arguments_show_the_help():
+    result = run()
+    assert result.returncode == 2
+    shown = result.stdout + result.stderr  # typer prints the help where it likes
+    assert "Usage: qa" in shown and "index" in shown
+    helped = run("--help")
+    assert helped.returncode == 0 and "Usage: qa" in helped.stdout
