@@ -129,20 +129,21 @@ def test_native_stream_events(hashing_server):
 @pytest.mark.model
 def test_follow_up_with_the_real_model_through_openai(tmp_path, corpus_dir, real_model):
     build(tmp_path / "ix", real_model, corpus_dir)
+    # "How many of them were students?" fits two stories (300 evacuated students, 5,000
+    # registered ones) about equally well alone; after a question about one of them, it
+    # must be answered from that one.
+    openers = {"election": ("How many council seats did the Green Party win in Harlow?",
+                            "14 of the 40", "5,000"),
+               "flood": ("How many residents were evacuated from Elmswick?", "1,200", "300")}
     with serve(tmp_path / "ix", real_model) as server:
         server.wait_ready()
         api = client(server)
-        first = [{"role": "user", "content": "How many council seats did the Green Party "
-                                             "win in Harlow?"}]
-        answer = api.chat.completions.create(model="qa", messages=first).choices[0].message
-        assert "14 of the 40" in answer.content
-        alone = api.chat.completions.create(model="qa", messages=[
-            {"role": "user", "content": "How many of them were students?"}]).choices[0].message
-        follow = api.chat.completions.create(model="qa", messages=[
-            *first, {"role": "assistant", "content": answer.content},
-            {"role": "user", "content": "How many of them were students?"}]).choices[0].message
-        # Alone, the question finds the flood story's students; after the election
-        # question, the election story's.
-        assert alone.model_extra["citations"][0]["article_id"] != "election"
-        assert follow.model_extra["citations"][0]["article_id"] == "election"
-        assert "5,000" in follow.content
+        for story, (question, first_fact, follow_fact) in openers.items():
+            first = [{"role": "user", "content": question}]
+            answer = api.chat.completions.create(model="qa", messages=first).choices[0].message
+            assert first_fact in answer.content
+            follow = api.chat.completions.create(model="qa", messages=[
+                *first, {"role": "assistant", "content": answer.content},
+                {"role": "user", "content": "How many of them were students?"}]).choices[0].message
+            assert follow.model_extra["citations"][0]["article_id"] == story
+            assert follow_fact in follow.content
