@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from index.reader import open_published
 from qa.conversation import build_query
 from qa.extract import ExtractionConfig, Extractor
 from qa.limits import MAX_LEXICAL_TERMS
@@ -30,8 +31,6 @@ QUESTION = "When will the Orla quarry close?"
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory, hashing):
-    from index.reader import open_published
-
     folder = tmp_path_factory.mktemp("evidence")
     build(folder / "index", hashing, write_stories(folder / "corpus", TWINS))
     reader = open_published(folder / "index")
