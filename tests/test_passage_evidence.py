@@ -42,7 +42,7 @@ def twins(index, hashing, **sizes: tuple[float, float]) -> list[Candidate]:
     """The two twin passages, each with the same fused score and the given
     (dense, lexical) evidence."""
     found = Retriever(index).search(QUESTION, hashing.embed_one(QUESTION), 10)
-    by_article = {index.store.article_by_rowid(c.stored.article_rowid).id: c for c in found}
+    by_article = {c.stored.chunk.article_id: c for c in found}
     return [replace(by_article[name], fused=0.01, dense=dense, lexical=lexical)
             for name, (dense, lexical) in sizes.items()]
 
@@ -51,8 +51,7 @@ def ranked(index, hashing, candidates: list[Candidate], **config) -> list[tuple[
     extractor = Extractor(index, ExtractionConfig(**config))
     query = build_query([Message("user", QUESTION)])
     evidence = extractor.rerank(query, hashing.embed_one(QUESTION), candidates)
-    return [(index.store.article_by_rowid(e.candidate.stored.article_rowid).id, e.score)
-            for e in evidence]
+    return [(e.candidate.stored.chunk.article_id, e.score) for e in evidence]
 
 
 def test_the_passage_more_similar_to_the_question_ranks_first(index, hashing):
