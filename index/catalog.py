@@ -87,6 +87,30 @@ class Catalog:
         mask[present] = articles[self.chunk_article[present]]
         return mask
 
+    @cached_property
+    def _chunks_by_article(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every chunk row id grouped by article (ascending within each), and where each
+        article's group starts (one more entry than articles)."""
+        present = np.flatnonzero(self.chunk_article >= 0)
+        owners = self.chunk_article[present]
+        order = present[np.argsort(owners, kind="stable")]
+        counts = np.bincount(owners, minlength=len(self.article_day))
+        return order, np.concatenate([[0], np.cumsum(counts)])
+
+    def chunk_rows(self, articles: np.ndarray, limit: int) -> np.ndarray | None:
+        """The chunk row ids (ascending) of the articles marked in ``articles``, or None
+        when there are more than ``limit``. Read from a per-article lookup, so it costs
+        the marked chunks, not a pass over every chunk of the archive."""
+        order, starts = self._chunks_by_article
+        marked = np.flatnonzero(articles)
+        first, counts = starts[marked], starts[marked + 1] - starts[marked]
+        total = int(counts.sum())
+        if total > limit:
+            return None
+        # Each marked article's run of positions in ``order``, all runs laid end to end.
+        offsets = np.repeat(first - (np.cumsum(counts) - counts), counts)
+        return np.sort(order[offsets + np.arange(total)])
+
     def source_codes(self, names: list[str]) -> list[int]:
         """The codes of the named sources that occur (case-insensitive)."""
         index = {name: code for code, name in enumerate(self.sources)}

@@ -1,11 +1,13 @@
 """What retrieval derives from a set of allowed articles, kept for the next question in
 the same scope.
 
-A scope (``as_of`` and filters, or a time window) turns into a chunk mask, and a narrow
-one into the float32 vectors of its chunks. Each costs a pass over every chunk of the
-archive, and questions come in runs of one scope: a live service answers as of today, an
-evaluation asks a quiz's questions as of its day. So the last few scopes are kept, keyed
-by the article mask itself (its bytes: equal masks, equal entries).
+A scope (``as_of`` and filters, or a time window) turns into a chunk mask, or, when
+narrow, into its chunks' row ids and float32 vectors. A mask costs a pass over every chunk
+of the archive, the vectors a widening of each; and questions come in runs of one scope: a
+live service answers as of today, an evaluation asks a quiz's questions as of its day. So
+the last few scopes are kept, keyed by the article mask itself (its bytes: equal masks,
+equal entries). Time words still make a new window for many a question; on the full news
+archive half the questions made one, so a narrow scope never touches the whole archive.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from index.reader import IndexReader
 class Scoped:
     """The chunks of a set of articles, as retrieval uses them."""
 
-    mask: np.ndarray  # bool by chunk rowid
-    # The chunk rowids and their float32 vectors when few enough to score exactly
-    # (below ``exact_subset``); None otherwise.
+    # The chunk rowids (ascending) and their float32 vectors when few enough to score
+    # exactly (up to ``exact_subset``); None otherwise.
     rows: np.ndarray | None
     vectors: np.ndarray | None
+    mask: np.ndarray | None = None  # bool by chunk rowid, when there are no ``rows``
 
     @cached_property
     def bits(self) -> np.ndarray:
@@ -66,9 +68,8 @@ class ScopeCache:
         return made
 
     def _make(self, articles: np.ndarray) -> Scoped:
-        mask = self.index.catalog.chunk_mask(articles)
-        rows = np.flatnonzero(mask)
-        if len(rows) > self.exact_subset:
-            return Scoped(mask, None, None)
-        vectors = rows_float32(self.index.chunk_vectors, rows)
-        return Scoped(mask, rows, vectors)
+        catalog = self.index.catalog
+        rows = catalog.chunk_rows(articles, self.exact_subset)
+        if rows is None:
+            return Scoped(None, None, catalog.chunk_mask(articles))
+        return Scoped(rows, rows_float32(self.index.chunk_vectors, rows))
