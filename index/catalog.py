@@ -10,6 +10,7 @@ from functools import cached_property
 
 import numpy as np
 
+from index.arrays import runs
 from index.store import StoreReader
 
 UNDATED = np.iinfo(np.int32).min  # the day number of an article without a date
@@ -107,9 +108,7 @@ class Catalog:
         total = int(counts.sum())
         if total > limit:
             return None
-        # Each marked article's run of positions in ``order``, all runs laid end to end.
-        offsets = np.repeat(first - (np.cumsum(counts) - counts), counts)
-        return np.sort(order[offsets + np.arange(total)])
+        return np.sort(order[runs(first, counts)])
 
     def source_codes(self, names: list[str]) -> list[int]:
         """The codes of the named sources that occur (case-insensitive)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.arrays import mapped
+from index.arrays import mapped, runs
 from index.records import Span
 from index.store import StoredSentence, StoreReader
 
@@ -172,10 +172,7 @@ class SentenceTable:
         begin, stop = self.term_starts[rows], self.term_starts[rows + 1]
         lengths = (stop - begin).astype(np.int64)
         owner = np.repeat(np.arange(len(rows)), lengths)
-        # Position of each gathered id: its sentence's first id plus its place in it.
-        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths,
-                                                            lengths)
-        ids = self.terms[np.repeat(begin, lengths) + offsets]
+        ids = self.terms[runs(begin, lengths)]
         keys = np.fromiter(weights, dtype=np.int64, count=len(weights))
         values = np.fromiter(weights.values(), dtype=np.float64, count=len(weights))
         sort = np.argsort(keys)

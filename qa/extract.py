@@ -16,7 +16,7 @@ from datetime import date
 
 import numpy as np
 
-from index.arrays import rows_float32
+from index.arrays import rows_float32, runs
 from index.catalog import UNDATED, day_number
 from index.reader import IndexReader
 from index.records import Span
@@ -156,7 +156,7 @@ class Extractor:
         lo, hi = table.overlapping([(c.stored.article_rowid, c.stored.chunk.start,
                                      c.stored.chunk.end) for c in pool])
         counts = hi - lo
-        rows = np.unique(_positions(lo, counts))
+        rows = np.unique(runs(lo, counts))
         vectors = rows_float32(self.index.sentence_vectors, rows)
         dense = (vectors @ vector).astype(np.float64)
         lexical = self._coverage(rows, weights)
@@ -213,7 +213,7 @@ class Extractor:
         cannot become any passage's best is not checked for its answer type: its score
         may lack that bonus, which changes no ranking and no answer."""
         cfg = self.config
-        held = _positions(first, counts)  # each passage's sentences, passage by passage
+        held = runs(first, counts)  # each passage's sentences, passage by passage
         read = self._worth_reading(sentences, first, counts, held, query, kind)
         if not len(read):
             return sentences
@@ -299,11 +299,6 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
-
-
-def _positions(first: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """``first[i]``, ``first[i] + 1``, ... ``counts[i]`` positions for each i, in one array."""
-    return np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
 
 
 def _segment_max(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> list[float]:

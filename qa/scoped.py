@@ -71,5 +71,5 @@ class ScopeCache:
         catalog = self.index.catalog
         rows = catalog.chunk_rows(articles, self.exact_subset)
         if rows is None:
-            return Scoped(None, None, catalog.chunk_mask(articles))
+            return Scoped(None, None, mask=catalog.chunk_mask(articles))
         return Scoped(rows, rows_float32(self.index.chunk_vectors, rows))
