@@ -127,14 +127,13 @@ def main() -> None:
 
 def _contextual(embedder: OnnxEmbedder, text: str, offset: int, spans) -> np.ndarray:
     """Sentence vectors pooled from one pass over the chunk: token states per sentence."""
-    encoding = embedder.tokenizer.encode_batch([text])[0]
-    hidden, _ = embedder.token_states([text])
+    states = embedder.token_states([text])[0]
     out = []
     for span in spans:
-        rows = [i for i, (a, b) in enumerate(encoding.offsets)
-                if b > a and a >= span.start + offset and b <= span.end + offset]
-        vector = hidden[0][rows].mean(axis=0) if rows else np.zeros(hidden.shape[2])
-        out.append(vector)
+        start, end = span.start + offset, span.end + offset
+        inside = (states.starts >= start) & (states.starts < end)
+        out.append(states.states[inside].mean(axis=0) if inside.any()
+                   else np.zeros(states.states.shape[1]))
     return normalise(np.vstack(out))
 
 

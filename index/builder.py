@@ -25,7 +25,7 @@ from index.chunking import (
 )
 from index.copies import THRESHOLD as WIRE_THRESHOLD
 from index.copies import copy_groups
-from index.embedder import Embedder
+from index.embedder import POOLING_BACKENDS, Embedder
 from index.layout import (
     CHUNK_VECTORS,
     LEXICAL,
@@ -37,6 +37,7 @@ from index.layout import (
 )
 from index.lexical import LexicalBuilder
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
+from index.pooling import POOLED, STANDALONE, Slot, embed_one_pass, place_sentences
 from index.reader import IndexReader
 from index.readers import UnreadableFile, discover, read_file
 from index.records import Article
@@ -77,6 +78,7 @@ class BuildReport:
     embedded_texts: int = 0
     reused_texts: int = 0
     repeated_texts: int = 0  # texts identical to one embedded in this build: not re-embedded
+    pooled_texts: int = 0  # sentences whose vectors came from their chunk's pass
     copies: int = 0  # articles that fold into another one's story (group members - groups)
     copy_groups: int = 0  # the stories they are copies of
     pruned: list[str] = field(default_factory=list)
@@ -90,6 +92,7 @@ class BuildReport:
         self.build_id = step.build_id or self.build_id
         self.embedded_texts += step.embedded_texts
         self.repeated_texts += step.repeated_texts
+        self.pooled_texts += step.pooled_texts
         self.embed_seconds += step.embed_seconds
         self.copies, self.copy_groups = step.copies, step.copy_groups
         self.pruned += step.pruned
@@ -112,7 +115,8 @@ class BuildReport:
             return f"index unchanged ({counts}); no model work done"
         note = f" ({self.note})" if self.note else ""
         return (f"published {self.build_id}: {counts}; embedded {self.embedded_texts} texts "
-                f"({self.texts_per_second:.0f} texts/s), shared {self.repeated_texts} repeats, "
+                f"({self.texts_per_second:.0f} texts/s), pooled {self.pooled_texts} sentences "
+                f"from their chunks, shared {self.repeated_texts} repeats, "
                 f"reused {self.reused_texts}; {self.copies} wire copies of "
                 f"{self.copy_groups} stories; "
                 f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
@@ -185,12 +189,14 @@ class Builder:
         keep_builds: int = 3,
         vector_index: str = "auto",
         wire_threshold: float = WIRE_THRESHOLD,
+        sentence_vectors: str = POOLED,
     ) -> None:
         """``embedder_factory`` is called only when something must be embedded;
         ``model_name`` and ``backend`` are what its vectors will be recorded as;
         ``vector_index`` is ``auto`` (exact below a size, IVF above), ``flat`` or ``ivf``;
         ``wire_threshold`` is the similarity at which pages are copies of one story
-        (1.0: never)."""
+        (1.0: never); ``sentence_vectors`` is ``pooled-1`` (from the chunk pass, for
+        embedders that expose token states) or ``standalone`` (a pass of their own)."""
         self.dir = IndexDir(index_dir)
         self._embedder_factory = embedder_factory
         self._embedder: Embedder | None = None
@@ -200,20 +206,29 @@ class Builder:
         self.vector_index = vector_index
         self.wire_threshold = wire_threshold
         choose(0, vector_index)  # an unknown kind fails here, before any work
+        if sentence_vectors not in (POOLED, STANDALONE):
+            raise ValueError(f"unknown sentence vectors {sentence_vectors!r}; "
+                             f"one of {POOLED}, {STANDALONE}")
+        # An embedder without token states (torch) embeds sentences on their own.
+        self.pooled = sentence_vectors == POOLED and backend in POOLING_BACKENDS
         self.recipe = Recipe(
             model=model_name, embedder_backend=backend,
             chunk_size=self.chunker_config.chunk_size,
             chunk_overlap=self.chunker_config.chunk_overlap, chunk_template=CHUNK_TEMPLATE,
-            sentence_splitter=SENTENCE_SPLITTER)
+            sentence_splitter=SENTENCE_SPLITTER,
+            sentence_vectors=POOLED if self.pooled else STANDALONE)
 
     @classmethod
     def with_embedder(cls, index_dir: Path, embedder: Embedder,
                       chunker: ChunkerConfig | None = None, keep_builds: int = 3,
                       vector_index: str = "auto",
-                      wire_threshold: float = WIRE_THRESHOLD) -> Builder:
+                      wire_threshold: float = WIRE_THRESHOLD,
+                      sentence_vectors: str = POOLED) -> Builder:
         """A builder for an embedder that is already loaded."""
+        if not embedder.pools_tokens:
+            sentence_vectors = STANDALONE
         return cls(index_dir, lambda: embedder, embedder.name, embedder.backend, chunker,
-                   keep_builds, vector_index, wire_threshold)
+                   keep_builds, vector_index, wire_threshold, sentence_vectors)
 
     @property
     def embedder(self) -> Embedder:
@@ -318,9 +333,12 @@ class Builder:
             reused = (previous is not None and kept is not None and kept[1] == article.content_hash
                       and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
             if not reused:
+                # The template puts the title and a newline before the chunk's text.
+                prefix = len(CHUNK_TEMPLATE.format(title=article.title, text=""))
                 plan.embed([CHUNK_TEMPLATE.format(title=article.title, text=c.text)
                             for c in chunks],
-                           [article.text[s.start : s.end] for s in spans])
+                           [article.text[s.start : s.end] for s in spans],
+                           place_sentences(chunks, prefix, spans) if self.pooled else None)
         chunk_vectors, sentence_vectors = plan.vectors(self, progress)
         if self.wire_threshold < 1.0:
             groups = copy_groups([a.text for a in articles], self.wire_threshold)
@@ -342,7 +360,7 @@ class Builder:
         self.dir.publish(build_id, tmp)
         report.build_id = build_id
         report.embedded_texts, report.reused_texts = plan.embedded, plan.reused
-        report.repeated_texts = plan.repeated
+        report.repeated_texts, report.pooled_texts = plan.repeated, plan.pooled
         report.embed_seconds = plan.embed_seconds
         report.pruned = self.dir.prune(self.keep_builds)
         return report
@@ -355,7 +373,9 @@ class _Plan:
         # Each entry is either an array of reused vectors or a list of texts to embed.
         self.chunk_parts: list[np.ndarray | list[str]] = []
         self.sentence_parts: list[np.ndarray | list[str]] = []
-        self.embedded = self.reused = self.repeated = 0
+        # Where each fresh article's sentences sit in its chunks (one pass), or None.
+        self.slot_parts: list[list[Slot | None] | None] = []
+        self.embedded = self.reused = self.repeated = self.pooled = 0
         self.embed_seconds = 0.0
 
     def reuse(self, reader: IndexReader, article_rowid: int, n_chunks: int,
@@ -372,49 +392,75 @@ class _Plan:
         self.reused += n_chunks + n_sentences
         return True
 
-    def embed(self, chunk_texts: list[str], sentence_texts: list[str]) -> None:
+    def embed(self, chunk_texts: list[str], sentence_texts: list[str],
+              slots: list[Slot | None] | None = None) -> None:
+        """Queue one article's texts; with ``slots``, its sentence vectors are pooled from
+        its chunks' pass."""
         self.chunk_parts.append(chunk_texts)
         self.sentence_parts.append(sentence_texts)
+        self.slot_parts.append(slots)
 
     def vectors(self, builder: Builder, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-        """Embed every pending text in one pass, then assemble both matrices in row order."""
-        pending = [t for part in self.chunk_parts + self.sentence_parts
-                   if isinstance(part, list) for t in part]
+        """Embed every pending text, then assemble both matrices in row order."""
+        chunk_fresh = [p for p in self.chunk_parts if isinstance(p, list)]
+        sentence_fresh = [p for p in self.sentence_parts if isinstance(p, list)]
+        if not any(chunk_fresh) and not any(sentence_fresh):
+            dimension = next(p.shape[1] for p in self.chunk_parts if isinstance(p, np.ndarray))
+            empty = np.zeros((0, dimension), dtype=np.float32)
+            return self._assemble(self.chunk_parts, empty), \
+                self._assemble(self.sentence_parts, empty)
+        embedder = builder.embedder
+        began = time.perf_counter()
+        if builder.pooled:
+            chunks, sentences = self._one_pass(embedder, chunk_fresh, sentence_fresh, progress)
+        else:
+            chunks, sentences = self._two_passes(embedder, chunk_fresh, sentence_fresh, progress)
+        self.embed_seconds = time.perf_counter() - began
+        return self._assemble(self.chunk_parts, chunks), \
+            self._assemble(self.sentence_parts, sentences)
+
+    def _one_pass(self, embedder: Embedder, chunk_fresh: list[list[str]],
+                  sentence_fresh: list[list[str]],
+                  progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+        slots = [s for s in self.slot_parts if s is not None]
+        if progress:
+            progress.start(len(set().union(*map(set, chunk_fresh))))
+        done = embed_one_pass(embedder, chunk_fresh, sentence_fresh, slots,
+                              progress.advance if progress else None)
+        self.embedded, self.repeated, self.pooled = done.embedded, done.repeated, done.pooled
+        return done.chunk_vectors, done.sentence_vectors
+
+    def _two_passes(self, embedder: Embedder, chunk_fresh: list[list[str]],
+                    sentence_fresh: list[list[str]],
+                    progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+        chunk_texts = [t for part in chunk_fresh for t in part]
+        pending = chunk_texts + [t for part in sentence_fresh for t in part]
         # Each distinct text is embedded once: news archives repeat sentences and whole
         # chunks (wire copies, site boilerplate); every copy gets the same vector.
         distinct = list(dict.fromkeys(pending))
         if progress:
             progress.start(len(distinct))
-        if pending:
-            embedder = builder.embedder
-            began = time.perf_counter()
-            unique = embedder.embed(distinct, progress.advance if progress else None)
-            self.embed_seconds = time.perf_counter() - began
-            row_of = {text: row for row, text in enumerate(distinct)}
-            fresh = unique[[row_of[text] for text in pending]]
-            dimension = embedder.dimension
-            self.embedded = len(distinct)
-            self.repeated = len(pending) - len(distinct)
-        else:
-            fresh = np.zeros((0, 0), dtype=np.float32)
-            dimension = next(p.shape[1] for p in self.chunk_parts if isinstance(p, np.ndarray))
-        cursor = 0
+        unique = embedder.embed(distinct, progress.advance if progress else None)
+        row_of = {text: row for row, text in enumerate(distinct)}
+        fresh = unique[[row_of[text] for text in pending]]
+        self.embedded = len(distinct)
+        self.repeated = len(pending) - len(distinct)
+        return fresh[: len(chunk_texts)], fresh[len(chunk_texts) :]
 
-        def assemble(parts: list[np.ndarray | list[str]]) -> np.ndarray:
-            nonlocal cursor
-            blocks = []
-            for part in parts:
-                if isinstance(part, list):
-                    blocks.append(fresh[cursor : cursor + len(part)])
-                    cursor += len(part)
-                else:
-                    blocks.append(part.astype(np.float32))
-            blocks = [b for b in blocks if len(b)]
-            if not blocks:
-                return np.zeros((0, dimension), dtype=np.float32)
-            return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
-
-        return assemble(self.chunk_parts), assemble(self.sentence_parts)
+    @staticmethod
+    def _assemble(parts: list[np.ndarray | list[str]], fresh: np.ndarray) -> np.ndarray:
+        """The matrix of all rows: reused blocks as they are, fresh ones in order."""
+        blocks, cursor = [], 0
+        for part in parts:
+            if isinstance(part, list):
+                blocks.append(fresh[cursor : cursor + len(part)])
+                cursor += len(part)
+            else:
+                blocks.append(part.astype(np.float32))
+        blocks = [b for b in blocks if len(b)]
+        if not blocks:
+            return np.zeros((0, fresh.shape[1]), dtype=np.float32)
+        return np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
 
 
 def _write_vectors(tmp: Path, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,

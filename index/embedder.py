@@ -14,6 +14,16 @@ import numpy as np
 ProgressFn = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class TokenStates:
+    """One text's model output: its whole-text vector and the states of its own tokens
+    (special tokens and padding excluded), each with the character offset it starts at."""
+
+    vector: np.ndarray  # (dimension,), normalised: the text's embedding
+    states: np.ndarray  # (tokens, dimension)
+    starts: np.ndarray  # (tokens,) character offsets into the text
+
+
 class Embedder(ABC):
     """Turns texts into L2-normalised float32 vectors, so inner product is cosine."""
 
@@ -45,6 +55,14 @@ class Embedder(ABC):
         """Embed a single text: a vector of shape ``(dimension,)``."""
         return self.embed_batch([text])[0]
 
+    # True when token_states is implemented: sentence vectors can then be pooled from
+    # the chunk pass (index/pooling.py) instead of a pass of their own.
+    pools_tokens: bool = False
+
+    def token_states(self, texts: Sequence[str]) -> list[TokenStates]:
+        """Each text's vector and its tokens' states; for embedders that pool tokens."""
+        raise NotImplementedError(f"the {self.backend} embedder does not expose tokens")
+
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, as float32."""
@@ -64,15 +82,34 @@ class HashingEmbedder(Embedder):
         self.dimension = dimension
         self.name = f"hashing-{dimension}"
 
+    pools_tokens = True
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts as signed, normalised word-hash counts."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):
-                digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
-                value = int.from_bytes(digest, "little")
-                out[row, value % self.dimension] += 1.0 if (value >> 32) & 1 else -1.0
+                bucket, sign = self._hash(word)
+                out[row, bucket] += sign
         return normalise(out)
+
+    def token_states(self, texts: Sequence[str]) -> list[TokenStates]:
+        """Words are the tokens, each a signed one-hot state: a span's pooled vector is
+        exactly the span's own embedding."""
+        out = []
+        for text in texts:
+            words = list(re.finditer(r"\w+", text))
+            states = np.zeros((len(words), self.dimension), dtype=np.float32)
+            for row, word in enumerate(words):
+                bucket, sign = self._hash(word.group().lower())
+                states[row, bucket] = sign
+            out.append(TokenStates(self.embed_batch([text])[0], states,
+                                   np.array([w.start() for w in words], dtype=np.int64)))
+        return out
+
+    def _hash(self, word: str) -> tuple[int, float]:
+        value = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return value % self.dimension, 1.0 if (value >> 32) & 1 else -1.0
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -128,6 +165,8 @@ def _hashing_dimension(model: str) -> int | None:
 # text's vector depends slightly on its batch-mates (cosine ~0.99 alone vs batched).
 BACKENDS = ("onnx-fp32", "onnx-int8", "torch")
 DEFAULT_BACKEND = "onnx-fp32"
+# The backends whose embedders expose token states (sentence vectors pooled from chunks).
+POOLING_BACKENDS = ("onnx-fp32", "onnx-int8", "hashing")
 
 
 def default_cache_dir() -> Path:

@@ -36,6 +36,9 @@ class Recipe:
     chunk_overlap: int
     chunk_template: str
     sentence_splitter: str
+    # How sentence vectors were made (index/pooling.py); builds from before the field
+    # embedded each sentence on its own.
+    sentence_vectors: str = "standalone"
 
     def differences(self, other: Recipe) -> list[str]:
         """The names of the fields in which two recipes differ."""

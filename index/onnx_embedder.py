@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedder import Embedder, default_cache_dir, normalise
+from index.embedder import Embedder, TokenStates, default_cache_dir, normalise
 
 log = logging.getLogger("qa.index")
 
@@ -64,21 +64,41 @@ class OnnxEmbedder(Embedder):
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
+    pools_tokens = True
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts: mean of the token states under the attention mask, normalised."""
-        hidden, mask = self.token_states(texts)
-        summed = (hidden * mask[..., None]).sum(axis=1)
-        return normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
+        hidden, mask = self._run(self.tokenizer.encode_batch(list(texts)))
+        return _mean_pool(hidden, mask)
 
-    def token_states(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The model's last hidden states ``(batch, tokens, dim)`` and the attention mask."""
+    def token_states(self, texts: Sequence[str]) -> list[TokenStates]:
+        """Each text's vector (the model's mean pooling, as ``embed_batch``) and the last
+        hidden states of its own tokens with their character offsets."""
         encodings = self.tokenizer.encode_batch(list(texts))
+        hidden, mask = self._run(encodings)
+        vectors = _mean_pool(hidden, mask)
+        out = []
+        for row, encoding in enumerate(encodings):
+            own = np.array([m == 0 and a == 1 for m, a in
+                            zip(encoding.special_tokens_mask, encoding.attention_mask,
+                                strict=True)], dtype=bool)
+            starts = np.array([o[0] for o in encoding.offsets], dtype=np.int64)
+            out.append(TokenStates(vectors[row], hidden[row][own], starts[own]))
+        return out
+
+    def _run(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        """The model's last hidden states ``(batch, tokens, dim)`` and the attention mask."""
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feed = {"input_ids": ids, "attention_mask": mask,
                 "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
         return hidden[0], mask.astype(np.float32)
+
+
+def _mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    summed = (hidden * mask[..., None]).sum(axis=1)
+    return normalise(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1))
 
 
 def exported_model(model_dir: Path, variant: str, cache_dir: Path) -> Path:

@@ -100,7 +100,8 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
     spec = settings.embedder_spec()
     builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
                       spec.backend_name, settings.chunker(), settings.keep_builds,
-                      settings.vector_index, settings.wire_threshold)
+                      settings.vector_index, settings.wire_threshold,
+                      settings.sentence_vectors)
 
     def fetcher() -> Fetcher:
         cache = FetchCache(settings.data_dir / "fetch.sqlite")

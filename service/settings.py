@@ -21,6 +21,7 @@ from index.embedder import (
     EmbedderSpec,
     default_cache_dir,
 )
+from index.pooling import POOLED, SENTENCE_VECTOR_METHODS
 from index.vector_index import KINDS
 from index.web import FetchSettings
 from qa.engine import AnswerConfig
@@ -65,6 +66,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(ChunkerConfig.chunk_overlap, ge=0, le=1000)
     keep_builds: int = Field(3, ge=1)
     vector_index: Literal[KINDS] = "auto"  # type: ignore[valid-type]
+    # pooled-1: sentence vectors from the chunk pass (one pass, half the model time);
+    # standalone: each sentence through the model on its own.
+    sentence_vectors: Literal[SENTENCE_VECTOR_METHODS] = POOLED  # type: ignore[valid-type]
     # Pages this similar (Jaccard of word 5-shingles) are copies of one story; 1: never.
     wire_threshold: float = Field(WIRE_THRESHOLD, gt=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)

@@ -12,6 +12,7 @@ from index.builder import Builder, BuildFailed
 from index.embedder import HashingEmbedder
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexCorrupt, IndexMismatch, IndexNotFound
+from index.pooling import STANDALONE
 from index.reader import Expectation, IndexReader, open_published
 from tests.conftest import STORIES, build, write_stories
 
@@ -122,7 +123,8 @@ def test_incremental_add_change_remove(tmp_path, hashing):
     reader = open_published(tmp_path / "ix")
     assert reader.store.article("bakery") is None
     assert "bridge stayed closed" in reader.store.article("flood").text
-    unchanged_texts = reader.manifest.chunks + reader.manifest.sentences - report.embedded_texts
+    unchanged_texts = (reader.manifest.chunks + reader.manifest.sentences
+                       - report.embedded_texts - report.pooled_texts)
     assert report.reused_texts == unchanged_texts > 0
     # Reused vectors are the very vectors a full build computes.
     full = tmp_path / "full"
@@ -157,7 +159,9 @@ def test_identical_texts_are_embedded_once_and_share_the_vector(tmp_path):
         {"id": "b", "title": "Harbour road", "text": wire + " Local buses ran late."},
     ])
     counting = CountingEmbedder()
-    report = Builder.with_embedder(tmp_path / "ix", counting).build([source])
+    # Sentences through the model on their own, as texts of their own to share.
+    report = Builder.with_embedder(tmp_path / "ix", counting,
+                                   sentence_vectors=STANDALONE).build([source])
     assert len(counting.seen) == len(set(counting.seen)) == report.embedded_texts
     assert report.repeated_texts >= 2  # the two shared sentences
     reader = open_published(tmp_path / "ix")
@@ -244,13 +248,12 @@ def test_a_stepped_build_stopped_midway_keeps_its_finished_steps(tmp_path, hashi
     write_stories(source, _briefs(9))  # six more
 
     class DiesOnTheSecondStep(HashingEmbedder):
-        calls = 0
+        """Dies at the first text of the second step's articles (briefs 6 to 8)."""
 
-        def embed(self, texts, progress=None):
-            type(self).calls += 1
-            if type(self).calls == 2:
+        def embed_batch(self, texts):
+            if any(f"Brief {i}" in t or f"number {i}:" in t for t in texts for i in (6, 7, 8)):
                 raise RuntimeError("killed mid-build")
-            return super().embed(texts, progress)
+            return super().embed_batch(texts)
 
     with pytest.raises(RuntimeError, match="killed"):
         Builder.with_embedder(tmp_path / "ix", DiesOnTheSecondStep(256)).build(
