@@ -23,6 +23,7 @@ import numpy as np
 from index.builder import Builder
 from index.chunking import ChunkerConfig
 from index.embedder import Embedder
+from index.pooling import POOLED
 from index.reader import open_published
 from qa.engine import AnswerConfig, Engine
 from qa.types import Answer, Message
@@ -154,37 +155,41 @@ def search_cost_ms(engine: Engine, questions: Sequence[Question]) -> float:
 
 
 def build_index(workdir: Path, articles: list[dict], embedder: Embedder,
-                chunker: ChunkerConfig | None = None) -> tuple[Path, float]:
+                chunker: ChunkerConfig | None = None,
+                sentence_vectors: str = POOLED) -> tuple[Path, float]:
     """Write articles as JSONL, build an index; returns its directory and build seconds."""
     source = workdir / "source"
     source.mkdir(parents=True, exist_ok=True)
     (source / "articles.jsonl").write_text(
         "\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
     index_dir = workdir / "index"
-    report = Builder.with_embedder(index_dir, embedder, chunker).build([source],
-                                                                                 full=True)
+    report = Builder.with_embedder(index_dir, embedder, chunker,
+                                   sentence_vectors=sentence_vectors).build([source], full=True)
     return index_dir, report.seconds
 
 
 def evaluate_squad(path: Path, embedder: Embedder, config: AnswerConfig,
                    negatives: Sequence[Path] = (), n: int | None = None, seed: int = 13,
                    chunker: ChunkerConfig | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict:
+                   progress: Callable[[int], None] | None = None,
+                   sentence_vectors: str = POOLED) -> dict:
     """The full evaluation: metrics on the sample, build time, latency against the search
     floor, and false answers when the same questions meet a corpus without their answers
     (``negatives``: article files or folders, e.g. the seed articles)."""
     articles, questions = load_squad(path)
     chosen = sample(questions, n, seed)
     with tempfile.TemporaryDirectory() as tmp:
-        index_dir, build_seconds = build_index(Path(tmp) / "squad", articles, embedder, chunker)
+        index_dir, build_seconds = build_index(Path(tmp) / "squad", articles, embedder, chunker,
+                                               sentence_vectors)
         engine = Engine(open_published(index_dir), embedder, config)
         scores = run_engine(engine, chosen, progress)
         floor = search_cost_ms(engine, chosen)
         false_answer_rate = None
         if negatives:
             neg_dir = Path(tmp) / "negatives"
-            Builder.with_embedder(neg_dir, embedder, chunker).build(list(negatives),
-                                                                             full=True)
+            Builder.with_embedder(neg_dir, embedder, chunker,
+                                  sentence_vectors=sentence_vectors).build(list(negatives),
+                                                                           full=True)
             neg_engine = Engine(open_published(neg_dir), embedder, config)
             grounded = sum(neg_engine.answer([Message("user", q.text)]).grounded for q in chosen)
             false_answer_rate = grounded / len(chosen)
