@@ -11,7 +11,7 @@ from pathlib import Path
 from datasketch import MinHash
 
 from index.builder import read_sources
-from index.copies import MIN_WORDS, PERMUTATIONS, SHINGLE, _WORD, signature
+from index.copies import _WORD, MIN_WORDS, PERMUTATIONS, SHINGLE, signature
 from index.reader import open_published
 from tests.conftest import build
 from tests.test_cli import run
