@@ -1,9 +1,9 @@
 """Benchmark: the peak memory of ``qa index build`` on one huge article file.
 
 Writes a single ``.txt`` article of one paragraph repeated to a temporary folder and
-builds it (beside one normal article) with ``qa index build`` in a child process (the hashing embedder,
-``QA_MODEL=hashing-256``, so the figure is the builder's own, not a model's), once per
-case:
+builds it (beside one normal article) with ``qa index build`` in a child process (the
+hashing embedder, ``QA_MODEL=hashing-256``, so the figure is the builder's own, not a
+model's), once per case:
 
 1. a 30 MB file with the default ``QA_MAX_ARTICLE_CHARS``: the article is skipped with
    one line, and the reading of the file is what remains;
