@@ -4,6 +4,10 @@ Supported: ``.txt`` (metadata lines, then title and body), ``.md``, ``.html``/``
 ``.json`` (an object or a list of objects) and ``.jsonl``, the last two also gzipped
 (``.json.gz``, ``.jsonl.gz``, read as a stream, never unpacked to disk). The raw files are
 only read.
+
+A bad item is left out, not its file: a malformed JSONL line, a JSON list item that is not
+an article, an object without text, an article over the size limit; each is reported by
+its place (``FILE:LINE``, ``FILE:item N``) and every good item of the file is kept.
 """
 
 from __future__ import annotations
