@@ -15,8 +15,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # datasketch is imported where it is used: only a build pays for it
+    from datasketch import MinHash
 
 SHINGLE = 5  # words a shingle
 PERMUTATIONS = 128
@@ -42,7 +46,7 @@ def without_chrome(texts: Sequence[str]) -> list[str]:
     return ["\n".join(p for p in paragraphs if counts[p] <= cap) for paragraphs in split]
 
 
-def signature(text: str, seed: int = 1):  # -> datasketch.MinHash | None
+def signature(text: str, seed: int = 1) -> MinHash | None:
     """The MinHash of a text's word 5-shingles, or None for a text under ``MIN_WORDS``
     shingles.
 
@@ -69,7 +73,7 @@ def copy_groups(texts: Sequence[str], threshold: float = THRESHOLD,
 
     Articles without copies are left out.
     """
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
     # LSH only proposes pairs (its banding needs a threshold below ~0.95); the estimated
     # similarity of each proposed pair decides.
