@@ -39,7 +39,7 @@ from index.lexical import LexicalBuilder
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.pooling import POOLED, STANDALONE, Slot, embed_one_pass, place_sentences
 from index.reader import IndexReader
-from index.readers import UnreadableFile, discover, read_file
+from index.readers import MAX_ARTICLE_CHARS, UnreadableFile, discover, read_source
 from index.records import Article
 from index.sentence_table import SentenceTableWriter
 from index.store import StoreWriter
@@ -119,7 +119,7 @@ class BuildReport:
                 f"from their chunks, shared {self.repeated_texts} repeats, "
                 f"reused {self.reused_texts}; {self.copies} wire copies of "
                 f"{self.copy_groups} stories; "
-                f"skipped {len(self.skipped)} files in {self.seconds:.1f}s{note}")
+                f"skipped {len(self.skipped)} files or items in {self.seconds:.1f}s{note}")
 
 
 def _classify(articles: Sequence[Article], old: dict[str, tuple[int, str]]) -> BuildReport:
@@ -158,17 +158,20 @@ class _Previous:
     rows: dict[str, tuple[int, str]]  # article id -> (article rowid, content hash)
 
 
-def read_sources(sources: Sequence[Path]) -> tuple[list[Article], list[tuple[str, str]]]:
-    """Read every article under the sources; unreadable files are reported, not fatal."""
+def read_sources(sources: Sequence[Path], max_article_chars: int | None = MAX_ARTICLE_CHARS
+                 ) -> tuple[list[Article], list[tuple[str, str]]]:
+    """Read every article under the sources; unreadable files and bad items (a line, a
+    list item, an article over ``max_article_chars``) are reported, not fatal."""
     articles: dict[str, Article] = {}
     skipped: list[tuple[str, str]] = []
     for source in discover(sources):
         try:
-            found = read_file(source)
+            read = read_source(source, max_article_chars)
         except UnreadableFile as exc:
             skipped.append((str(exc.path), exc.reason))
             continue
-        for article in found:
+        skipped += read.report(source.path)
+        for article in read.articles:
             if article.id in articles:
                 skipped.append((str(source.path), f"duplicate article id {article.id!r}"))
             else:

@@ -15,13 +15,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # datasketch is imported where it is used: only a build pays for it
+    from datasketch import MinHash
 
 SHINGLE = 5  # words a shingle
 PERMUTATIONS = 128
 THRESHOLD = 0.7  # the default Jaccard similarity at which two pages are copies
 MIN_WORDS = 40  # shorter texts are too small to call copies with confidence
+SHINGLE_BLOCK = 4096  # shingles hashed at once: bounds the memory of one text's MinHash
 BOILERPLATE_SHARE = 0.002  # a paragraph on more pages than this share is site chrome
 BOILERPLATE_MIN = 20  # ... and on more than this many pages
 _WORD = re.compile(r"\w+")
@@ -41,10 +46,25 @@ def without_chrome(texts: Sequence[str]) -> list[str]:
     return ["\n".join(p for p in paragraphs if counts[p] <= cap) for paragraphs in split]
 
 
-def _shingles(text: str) -> list[bytes]:
+def signature(text: str, seed: int = 1) -> MinHash | None:
+    """The MinHash of a text's word 5-shingles, or None for a text under ``MIN_WORDS``
+    shingles.
+
+    The shingles are hashed ``SHINGLE_BLOCK`` at a time: datasketch permutes a whole
+    batch at once (8 bytes x ``PERMUTATIONS`` a shingle, 6.6 GB for a 30 MB text), and
+    the minimum over blocks is the minimum over all, so the signature is the same.
+    """
+    from datasketch import MinHash
+
     words = _WORD.findall(text.lower())
-    return [" ".join(words[i : i + SHINGLE]).encode()
-            for i in range(max(0, len(words) - SHINGLE + 1))]
+    count = max(0, len(words) - SHINGLE + 1)
+    if count < MIN_WORDS:
+        return None
+    m = MinHash(num_perm=PERMUTATIONS, seed=seed)
+    for start in range(0, count, SHINGLE_BLOCK):
+        m.update_batch([" ".join(words[i : i + SHINGLE]).encode()
+                        for i in range(start, min(start + SHINGLE_BLOCK, count))])
+    return m
 
 
 def copy_groups(texts: Sequence[str], threshold: float = THRESHOLD,
@@ -53,18 +73,16 @@ def copy_groups(texts: Sequence[str], threshold: float = THRESHOLD,
 
     Articles without copies are left out.
     """
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHashLSH
 
     # LSH only proposes pairs (its banding needs a threshold below ~0.95); the estimated
     # similarity of each proposed pair decides.
     lsh = MinHashLSH(threshold=min(threshold, 0.9), num_perm=PERMUTATIONS)
     hashes: dict[int, MinHash] = {}
     for i, text in enumerate(without_chrome(texts)):
-        shingles = _shingles(text)
-        if len(shingles) < MIN_WORDS:
+        m = signature(text, seed)
+        if m is None:
             continue
-        m = MinHash(num_perm=PERMUTATIONS, seed=seed)
-        m.update_batch(shingles)
         hashes[i] = m
         lsh.insert(i, m)
     parent = list(range(len(texts)))

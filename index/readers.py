@@ -4,17 +4,20 @@ Supported: ``.txt`` (metadata lines, then title and body), ``.md``, ``.html``/``
 ``.json`` (an object or a list of objects) and ``.jsonl``, the last two also gzipped
 (``.json.gz``, ``.jsonl.gz``, read as a stream, never unpacked to disk). The raw files are
 only read.
+
+A bad item is left out, not its file: a malformed JSONL line, a JSON list item that is not
+an article, an object without text, an article over the size limit; each is reported by
+its place (``FILE:LINE``, ``FILE:item N``) and every good item of the file is kept.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.cleaning import clean_paragraphs, drop_head_appeals
@@ -26,6 +29,10 @@ _META_KEYS = {"date": "published", "published": "published", "url": "url", "sour
               "title": "title", "id": "id"}
 _META_LINE = re.compile(r"^\s*(\w+)\s*:?\s+(\S+)(.*)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# The default of the ``QA_MAX_ARTICLE_CHARS`` setting: a longer article is left out (a
+# dump mistaken for an article would hold the whole build's memory).
+MAX_ARTICLE_CHARS = 2_000_000
+LISTED_SKIPS = 20  # bad items of one file listed by place; the rest are counted
 
 
 class UnreadableFile(Exception):
@@ -80,37 +87,93 @@ def _key(relative: Path) -> str:
     return "--".join((*relative.parts[:-1], stem))
 
 
-def read_file(source: SourceFile) -> list[Article]:
-    """Read one file into articles. Raises :class:`UnreadableFile` with the reason."""
+@dataclass
+class FileRead:
+    """The articles of one file, and its items that were left out: ``(where, why)`` with
+    ``where`` the file, ``FILE:LINE`` (a JSONL line) or ``FILE:item N`` (the Nth object of
+    a JSON list, counted from 1). At most ``LISTED_SKIPS`` items are listed; ``unlisted``
+    counts the rest, so a file of a million bad lines costs no more than one of twenty."""
+
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    unlisted: int = 0
+
+    def skip(self, where: str, why: str) -> None:
+        """Leave one item out, and say why."""
+        if len(self.skipped) < LISTED_SKIPS:
+            self.skipped.append((where, why))
+        else:
+            self.unlisted += 1
+
+    def add(self, article: Article | None, where: str, max_chars: int | None) -> None:
+        """Keep an article unless it is empty or longer than ``max_chars``."""
+        if article is None:
+            return
+        if not article.text.strip():
+            self.skip(where, "no article text")
+        elif max_chars is not None and len(article.text) > max_chars:
+            self.skip(where, f"article of {len(article.text)} characters is over "
+                             f"QA_MAX_ARTICLE_CHARS={max_chars}")
+        else:
+            self.articles.append(article)
+
+    def report(self, path: Path) -> list[tuple[str, str]]:
+        """The skipped items, then one line counting those not listed."""
+        if not self.unlisted:
+            return list(self.skipped)
+        return [*self.skipped, (str(path), f"... and {self.unlisted} more skipped lines in "
+                                           f"{path}")]
+
+
+def read_source(source: SourceFile, max_article_chars: int | None = MAX_ARTICLE_CHARS
+                ) -> FileRead:
+    """Read one file: its good articles, and each bad item (a malformed JSONL line, a JSON
+    list item that is not an article, an empty or too long article) left out with the
+    reason. Raises :class:`UnreadableFile` when the file gives nothing at all and no
+    item to blame."""
+    read = FileRead()
     try:
-        articles = _parse(source)
+        _parse(source, read, max_article_chars)
     except (OSError, UnicodeDecodeError, EOFError, zlib.error) as exc:
         # A corrupt gzip stream is an OSError (BadGzipFile); a truncated one an EOFError.
         raise UnreadableFile(source.path, f"cannot read: {exc}") from exc
-    articles = [a for a in articles if a.text.strip()]
-    if not articles:
+    if not read.articles and not read.skipped:
         raise UnreadableFile(source.path, "no article text found")
-    return articles
+    return read
 
 
-def _parse(source: SourceFile) -> list[Article]:
+def read_file(source: SourceFile, max_article_chars: int | None = None) -> list[Article]:
+    """Read one file into articles, leaving bad items out. Raises
+    :class:`UnreadableFile` with the reason when no article is left."""
+    read = read_source(source, max_article_chars)
+    if not read.articles:
+        where, why = read.skipped[0]
+        raise UnreadableFile(source.path, why if where == str(source.path)
+                             else f"{where}: {why}")
+    return read.articles
+
+
+def _parse(source: SourceFile, read: FileRead, max_chars: int | None) -> None:
     path, suffix = source.path, _suffix(source.path)
-    if suffix == ".jsonl.gz":  # line by line from the stream: the file is never unpacked
-        with gzip.open(path, "rt", encoding="utf-8-sig") as lines:
-            return list(_from_jsonl(lines, source))
+    if suffix in (".jsonl", ".jsonl.gz"):  # line by line from the stream: never unpacked
+        opener = gzip.open if suffix == ".jsonl.gz" else open
+        with opener(path, "rb") as lines:
+            _from_jsonl(lines, source, read, max_chars)
+        return
     if suffix == ".json.gz":
         with gzip.open(path, "rt", encoding="utf-8-sig") as stream:
-            return list(_from_json(stream.read(), source))
+            _from_json(stream.read(), source, read, max_chars)
+        return
     raw = path.read_text(encoding="utf-8-sig")
-    if suffix == ".jsonl":
-        return list(_from_jsonl(io.StringIO(raw), source))
+    where = str(path)
     if suffix == ".json":
-        return list(_from_json(raw, source))
-    if suffix in (".html", ".htm"):
-        return [_from_html(raw, source)]
-    if suffix in (".md", ".markdown"):
-        return [_from_markdown(raw, source)]
-    return [parse_txt(raw, source.key)]
+        _from_json(raw, source, read, max_chars)
+    elif suffix in (".html", ".htm"):
+        read.add(_from_html(raw, source), where, max_chars)
+    elif suffix in (".md", ".markdown"):
+        read.add(_from_markdown(raw, source), where, max_chars)
+    else:
+        read.add(parse_txt(raw, source.key), where, max_chars)
 
 
 def _normalise_lines(raw: str) -> list[str]:
@@ -227,30 +290,64 @@ def _date_or_none(value: str | None) -> str | None:
     return value[:10] if value and _ISO_DATE.match(value) else None
 
 
-def _from_json(raw: str, source: SourceFile) -> Iterator[Article]:
+def _from_json(raw: str, source: SourceFile, read: FileRead, max_chars: int | None) -> None:
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UnreadableFile(source.path, f"invalid JSON: {exc}") from exc
-    items = data if isinstance(data, list) else [data]
-    for n, item in enumerate(items):
-        yield _from_object(item, source, n if len(items) > 1 else None)
+    if not isinstance(data, list):
+        read.add(_from_object(data, source, None, read, str(source.path)), str(source.path),
+                 max_chars)
+        return
+    for n, item in enumerate(data):
+        where = f"{source.path}:item {n + 1}"
+        read.add(_from_object(item, source, n if len(data) > 1 else None, read, where),
+                 where, max_chars)
 
 
-def _from_jsonl(lines: Iterable[str], source: SourceFile) -> Iterator[Article]:
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UnreadableFile(source.path, f"invalid JSON on line {lineno}: {exc}") from exc
-        yield _from_object(item, source, lineno)
+def _from_jsonl(lines: Iterable[bytes], source: SourceFile, read: FileRead,
+                max_chars: int | None) -> None:
+    lineno = 0
+    try:
+        for lineno, line in enumerate(lines, start=1):
+            where = f"{source.path}:{lineno}"
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line.decode("utf-8-sig" if lineno == 1 else "utf-8"))
+            except UnicodeDecodeError as exc:
+                read.skip(where, f"not UTF-8: {exc}")
+                continue
+            except json.JSONDecodeError as exc:
+                read.skip(where, f"invalid JSON: {exc}")
+                continue
+            read.add(_from_object(item, source, lineno, read, where), where, max_chars)
+    except (OSError, EOFError, zlib.error) as exc:
+        if not read.articles and not read.skipped:
+            raise  # nothing read: the whole file is unreadable
+        # A damaged or truncated stream: keep what was read before the damage.
+        read.skipped.append((str(source.path), f"cannot read past line {lineno}: {exc}"))
 
 
-def _from_object(item: object, source: SourceFile, n: int | None) -> Article:
-    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-        raise UnreadableFile(source.path, "each JSON object needs a string 'text'")
+_TEXT_FIELDS = ("id", "title", "url", "published", "date", "source")
+
+
+def _from_object(item: object, source: SourceFile, n: int | None, read: FileRead,
+                 where: str) -> Article | None:
+    """The article of one JSON object, or None (and the reason recorded) when it is not
+    one: not an object, no string ``text``, or a metadata field that is not a value."""
+    if not isinstance(item, dict):
+        read.skip(where, f"not a JSON object but {type(item).__name__}")
+        return None
+    if not isinstance(item.get("text"), str):
+        what = "no 'text'" if item.get("text") is None else \
+            f"'text' is {type(item['text']).__name__}, not a string"
+        read.skip(where, f"each JSON object needs a string 'text': {what}")
+        return None
+    for name in _TEXT_FIELDS:
+        if isinstance(item.get(name), (dict, list)):
+            read.skip(where, f"{name!r} is {type(item[name]).__name__}, not a value")
+            return None
 
     def text_field(name: str) -> str | None:
         value = item.get(name)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.readers import discover
+from index.readers import MAX_ARTICLE_CHARS, discover
 from index.records import Article
 from index.web import Fetcher, WebReport, is_url, url_list
 
@@ -41,15 +41,17 @@ def split_sources(sources: Sequence[str]) -> tuple[list[Path], list[str]]:
     return paths, urls
 
 
-def gather(sources: Sequence[str], fetcher: Callable[[], Fetcher]) -> Gathered:
-    """Read the files and fetch the web sources (``fetcher`` is made only if needed)."""
+def gather(sources: Sequence[str], fetcher: Callable[[], Fetcher],
+           max_article_chars: int | None = MAX_ARTICLE_CHARS) -> Gathered:
+    """Read the files and fetch the web sources (``fetcher`` is made only if needed); a
+    file's article over ``max_article_chars`` is left out."""
     from index.builder import read_sources
 
     paths, urls = split_sources(sources)
     found = Gathered()
     if paths:
         discover(paths)  # a missing path fails before any request is made
-        found.articles, found.skipped = read_sources(paths)
+        found.articles, found.skipped = read_sources(paths, max_article_chars)
     if urls:
         found.web = fetcher().collect(urls)
         known = {a.id for a in found.articles}

@@ -109,7 +109,7 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
 
     began = time.perf_counter()
     try:
-        found = gather(sources, fetcher)
+        found = gather(sources, fetcher, settings.max_article_chars)
         report = builder.build_articles(found.articles, found.skipped, full, progress, began,
                                         publish_every)
     except FileNotFoundError as exc:
@@ -146,8 +146,10 @@ def build(
     settings = _settings(index_dir)
     report, found = _build_once(settings, sources or settings.sources, full, _TqdmProgress(),
                                 publish_every)
-    for path, reason in report.skipped:
-        typer.echo(f"skipped {path}: {reason}", err=True)
+    for where, reason in report.skipped:
+        # A file's bad items beyond the first few are counted in one line of their own.
+        typer.echo(reason if reason.startswith("... and ") else f"skipped {where}: {reason}",
+                   err=True)
     typer.echo(_summary(report, found))
 
 

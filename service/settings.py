@@ -22,6 +22,7 @@ from index.embedder import (
     default_cache_dir,
 )
 from index.pooling import POOLED, SENTENCE_VECTOR_METHODS
+from index.readers import MAX_ARTICLE_CHARS
 from index.vector_index import KINDS
 from index.web import FetchSettings
 from qa.engine import AnswerConfig
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     # Pages this similar (Jaccard of word 5-shingles) are copies of one story; 1: never.
     wire_threshold: float = Field(WIRE_THRESHOLD, gt=0.0, le=1.0)
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)
+    # A file's article longer than this is left out of a build with one line.
+    max_article_chars: int = Field(MAX_ARTICLE_CHARS, ge=1)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     admin_key: SecretStr | None = None
     metrics_public: bool = False  # False: /metrics needs the admin key

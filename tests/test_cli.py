@@ -53,7 +53,7 @@ def test_skipped_files_are_named(tmp_path, corpus_dir):
     built = run("index", "build", str(corpus_dir), "--index-dir", str(tmp_path / "ix"))
     assert built.returncode == 0
     assert "skipped" in built.stderr and "broken.json" in built.stderr
-    assert "skipped 1 files" in built.stdout
+    assert "skipped 1 files or items" in built.stdout
 
 
 @pytest.mark.parametrize("args, code, message", [
