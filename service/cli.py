@@ -22,6 +22,7 @@ from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
 from index.sources import Gathered, gather
+from index.space import DiskFull
 from index.web import FetchCache, Fetcher
 from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
@@ -113,6 +114,8 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
                                         publish_every)
     except FileNotFoundError as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    except DiskFull as exc:  # the line says what was written and the space it needs
+        raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
     return report, found
@@ -432,6 +435,8 @@ def eval_news(
                                 n=sample_size, seed=seed, chunker=settings.chunker())
     except (OSError, KeyError, ValueError) as exc:
         raise Failure(f"{folder} is not a news-rtqa folder: {exc}") from exc
+    except DiskFull as exc:  # the line says what was written and the space it needs
+        raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(str(exc)) from exc
     text = json.dumps(results, indent=2)
