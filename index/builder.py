@@ -18,6 +18,7 @@ from typing import Protocol
 import faiss
 import numpy as np
 
+from index import space
 from index.chunking import (
     CHUNK_TEMPLATE,
     SENTENCE_SPLITTER,
@@ -27,10 +28,15 @@ from index.chunking import (
 )
 from index.copies import THRESHOLD as WIRE_THRESHOLD
 from index.copies import copy_groups
-from index import space
 from index.embedder import Embedder
-from index.integrity import ARTICLE_HASHES, hash_problems, record_files, seal, size_problems
-from index.integrity import text_digest
+from index.integrity import (
+    ARTICLE_HASHES,
+    hash_problems,
+    record_files,
+    seal,
+    size_problems,
+    text_digest,
+)
 from index.layout import (
     CHUNK_VECTORS,
     LEXICAL,
