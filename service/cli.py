@@ -23,6 +23,7 @@ from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
 from index.sources import Gathered, gather
 from index.space import DiskFull
+from index.verification import verify_build
 from index.web import FetchCache, Fetcher
 from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
@@ -227,16 +228,25 @@ def status(index_dir: IndexDirOpt = None,
 
 @index_app.command("verify")
 def verify(index_dir: IndexDirOpt = None) -> None:
-    """Check the published build's integrity: manifest, counts, FAISS vs SQLite, offsets."""
+    """Check the published build's integrity: its files' sizes and SHA-256, SQLite's
+    quick_check, every article text against its hash, counts, offsets. One line per
+    problem (on stderr) and exit 1 if there is any."""
     settings = _settings(index_dir)
-    reader = _open(settings)
-    problems = reader.verify()
+    try:
+        path = IndexDir(settings.index_dir).current_path()
+    except IndexError_ as exc:
+        raise Failure(f"{exc} (index directory {settings.index_dir})") from exc
+    problems = verify_build(path)
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
-        raise Failure(f"build {reader.version} has {len(problems)} problems")
-    typer.echo(f"build {reader.version} is sound: {reader.manifest.articles} articles, "
-               f"{reader.manifest.chunks} chunks, {reader.manifest.sentences} sentences")
+        raise Failure(f"build {path.name} has {len(problems)} problems")
+    reader = _open(settings)
+    m = reader.manifest
+    reader.close()
+    unrecorded = "" if m.files else " (built before file hashes were recorded: not checked)"
+    typer.echo(f"build {m.build_id} is sound: {m.articles} articles, {m.chunks} chunks, "
+               f"{m.sentences} sentences{unrecorded}")
 
 
 @app.command()
