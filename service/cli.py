@@ -343,8 +343,8 @@ def mcp(index_dir: IndexDirOpt = None) -> None:
     configure_logging(True)  # stdout carries the protocol: every log line goes to stderr
     live = LiveEngine(settings.index_dir, lambda: _embedder(settings), settings.answer_config())
     live.warm_up()
-    if live.problem():
-        raise Failure(live.problem())
+    if live.version() is None:  # nothing to serve (an older intact build would do)
+        raise Failure(live.problem() or "no index loaded")
     journal = Journal(settings.data_dir, settings.retention_days)
     # A newly published build is picked up as the HTTP server picks it up.
     watcher = Watcher(live, settings.reload_interval) if settings.reload_interval else None
