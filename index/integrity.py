@@ -89,6 +89,8 @@ def quick_check(store: Path) -> str | None:
         return f"{store.name} fails SQLite's quick_check: {exc}"
     if rows == ["ok"]:
         return None
+    # Its messages may span lines ("*** in database main ***" first): one line each.
+    rows = [" ".join(r.replace("*** in database main ***", "").split()) for r in rows]
     more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
     return f"{store.name} fails SQLite's quick_check: {rows[0]}{more}"
 

@@ -64,6 +64,9 @@ class IndexReader:
             # A damaged file can fail in any library that reads it; each is the same fact.
             self.close()
             detail = str(exc).splitlines()[0] if str(exc) else ""
+            if isinstance(exc, OSError) and exc.strerror:  # its file's name, not its path
+                detail = exc.strerror + (f" ({Path(exc.filename).name})" if exc.filename
+                                         else "")
             raise IndexCorrupt(f"build {self.path.name} does not open: "
                                f"{type(exc).__name__}{': ' + detail if detail else ''}"
                                ) from exc
