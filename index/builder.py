@@ -332,8 +332,8 @@ class Builder:
                                      space.free_bytes(self.dir.root)) from exc
             if isinstance(exc, sqlite3.OperationalError):
                 raise
-            why = exc.strerror or type(exc).__name__
-            raise BuildFailed(f"{why.lower()} while writing {stage.writing}") from exc
+            why = exc.strerror.lower() if exc.strerror else str(exc) or type(exc).__name__
+            raise BuildFailed(f"{why} while writing {stage.writing}") from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

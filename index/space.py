@@ -4,6 +4,7 @@ one line a full disk is reported in."""
 from __future__ import annotations
 
 import errno
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,6 +13,7 @@ MB = 1 << 20
 # Per stored vector: float16 in the .npy file, float32 in FAISS (chunks only).
 _CHUNK_CHARS = 600  # a chunk's typical length in characters (for the count's estimate)
 _SENTENCE_CHARS = 110
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
 
 
 class DiskFull(Exception):
@@ -49,7 +51,10 @@ def check(path: Path, needed: int) -> None:
 def is_disk_full(exc: BaseException) -> bool:
     """True for the errors a full disk raises: ENOSPC/EDQUOT, and SQLite's own."""
     if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        # numpy writes arrays with fwrite and reports a short write without an errno
+        # ("13146 requested and 992 written"): on a local file system, a full disk.
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
+            exc.errno is None and _SHORT_WRITE.search(str(exc)) is not None)
     if isinstance(exc, sqlite3.OperationalError):
         return "database or disk is full" in str(exc)
     return False
