@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,16 @@ from pathlib import Path
 import httpx
 
 from index.layout import CHUNK_VECTORS, STORE, IndexDir
-from tests.conftest import ADMIN, ADMIN_KEY, ROOT, STORIES, build, serve, write_stories
+from tests.conftest import (
+    ADMIN,
+    ADMIN_KEY,
+    ROOT,
+    STORIES,
+    build,
+    free_port,
+    serve,
+    write_stories,
+)
 from tests.test_integrity import change_text, writable
 
 QA = str(Path(sys.executable).parent / "qa")
@@ -159,3 +169,55 @@ def test_an_incremental_build_over_a_damaged_build_rebuilds_in_full(tmp_path):
     assert result.returncode == 0, result.stderr
     [line] = result.stdout.strip().splitlines()
     assert "full build: the published build does not open" in line and "reused 0" in line
+
+
+def test_a_sigbus_crash_is_restarted_onto_an_intact_build(tmp_path):
+    """The one damage a process cannot survive: a memory-mapped vectors file truncated
+    under it. Supervised (as docs/qa.service does it: restart on any exit), the server is
+    back within 10 s, on the newest intact build."""
+    source = write_stories(tmp_path / "src")
+    index_dir = tmp_path / "ix"
+    assert qa_build(source, index_dir).returncode == 0
+    older = IndexDir(index_dir).current_id()
+    write_stories(source, [*STORIES, FERRY])
+    assert qa_build(source, index_dir).returncode == 0
+    newer = IndexDir(index_dir).current_id()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "QA_MODEL": "hashing-256", "HF_HUB_OFFLINE": "1",
+           "QA_MIN_CONFIDENCE": "0.25", "QA_DATA_DIR": str(tmp_path / "data"),
+           # No polling: the size check would otherwise often win the race and move the
+           # server off the build before a question reads past the end.
+           "QA_RELOAD_INTERVAL": "0"}
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([QA, "serve", "--index-dir", str(index_dir), "--host",
+                                 "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def served() -> dict | None:
+        try:
+            return ready(url)
+        except httpx.TransportError:
+            return None
+
+    server = start()
+    try:
+        assert until(served, 60)["index_version"] == newer
+        for name in (CHUNK_VECTORS, "sentences.npy"):
+            os.truncate(writable(index_dir / "builds" / newer / name), 0)
+        for _ in range(20):
+            try:
+                ask(url)
+            except httpx.TransportError:
+                break
+        assert server.wait(timeout=10) == -signal.SIGBUS
+        crashed = time.monotonic()
+        server = start()  # what Restart=always does
+        body = until(lambda: (r := served()) and r["index_version"] == older and r, 10)
+        assert time.monotonic() - crashed < 10
+        assert newer in body["warning"] and CHUNK_VECTORS in body["warning"]
+        assert ask(url).json()["index_version"] == older
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
