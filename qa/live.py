@@ -125,8 +125,8 @@ class LiveEngine:
             if self._failed and self._failed[0] == build_id and time.monotonic() < self._failed[1]:
                 return False
             try:
-                reader = self._open(build_id)
-            except Exception as exc:
+                engine = self._open(build_id)
+            except Exception as exc:  # whatever a build raises, the service stays up
                 backoff = min(MAX_BACKOFF_S, self._failed[2] * 2) if (
                     self._failed and self._failed[0] == build_id) else FIRST_BACKOFF_S
                 self._failed = (build_id, time.monotonic() + backoff, backoff)
@@ -137,12 +137,18 @@ class LiveEngine:
                     return False
                 return self._fall_back(build_id, reason)
             self._failed = None
-            self._swap_to(reader)
+            self._swap_to(engine)
             self._set_problem(None)
             return True
 
-    def _open(self, build_id: str) -> IndexReader:
-        return IndexReader(self.dir.builds / build_id, Expectation.of(self._embedder))
+    def _open(self, build_id: str) -> Engine:
+        """An engine over a build, complete before it is swapped in."""
+        reader = IndexReader(self.dir.builds / build_id, Expectation.of(self._embedder))
+        try:
+            return Engine(reader, self._embedder, self.config)
+        except BaseException:
+            reader.close()
+            raise
 
     def _fall_back(self, refused: str, reason: str) -> bool:
         """Serve the newest build that opens, other than ``refused`` and those refused
@@ -154,11 +160,11 @@ class LiveEngine:
             if build_id == refused or build_id in self._refused:
                 continue
             try:
-                reader = self._open(build_id)
-            except Exception as exc:
+                engine = self._open(build_id)
+            except Exception as exc:  # a build is never changed: refused for good
                 self._refused[build_id] = _one_line(exc)
                 continue
-            self._swap_to(reader)
+            self._swap_to(engine)
             self._set_problem(f"build {refused} refused ({reason}); serving build {build_id}")
             return True
         still = (f"still serving build {self._current.engine.version}" if self._current
@@ -166,13 +172,13 @@ class LiveEngine:
         self._set_problem(f"build {refused} refused ({reason}); {still}")
         return False
 
-    def _swap_to(self, reader: IndexReader) -> None:
-        new = _Lease(Engine(reader, self._embedder, self.config))
+    def _swap_to(self, engine: Engine) -> None:
+        new = _Lease(engine)
         with self._lock:
             old, self._current = self._current, new
         if old is not None:
             self._release(old, used=False, retire=True)
-        log.info("serving build %s", reader.version)
+        log.info("serving build %s", engine.version)
 
     def close(self) -> None:
         """Retire the served build (closing it once its last request finishes)."""
@@ -222,4 +228,7 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.live.refresh()
+            try:
+                self.live.refresh()
+            except Exception:  # a poll that fails must not end the polling
+                log.exception("index watcher: refresh failed")
