@@ -6,6 +6,8 @@ vectors of the published build; only new and changed articles are embedded.
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ from typing import Protocol
 import faiss
 import numpy as np
 
+from index import space
 from index.chunking import (
     CHUNK_TEMPLATE,
     SENTENCE_SPLITTER,
@@ -26,6 +29,14 @@ from index.chunking import (
 from index.copies import THRESHOLD as WIRE_THRESHOLD
 from index.copies import copy_groups
 from index.embedder import POOLING_BACKENDS, Embedder
+from index.integrity import (
+    ARTICLE_HASHES,
+    hash_problems,
+    record_files,
+    seal,
+    size_problems,
+    text_digest,
+)
 from index.layout import (
     CHUNK_VECTORS,
     LEXICAL,
@@ -300,6 +311,13 @@ class Builder:
             return None, f"full build: the published build is of another format ({exc})"
         except IndexError_ as exc:
             return None, f"full build: the published build does not open ({exc})"
+        # Vectors are reused from it as they are: a build whose files are not what was
+        # recorded is not trusted for that (reading every file costs about a second a GB).
+        damaged = [*size_problems(reader.path, reader.manifest.files),
+                   *hash_problems(reader.path, reader.manifest.files).values()]
+        if damaged:
+            reader.close()
+            return None, f"full build: the published build is damaged ({damaged[0]})"
         changed = reader.manifest.recipe.differences(self.recipe)
         if changed:
             reader.close()
@@ -316,8 +334,35 @@ class Builder:
         # (A build from before the sentence table files gets a successor that has them:
         # every vector is reused, nothing is embedded.)
 
+        dimension = (previous.reader.manifest.dimension if previous else
+                     self._embedder.dimension if self._embedder else _GUESSED_DIMENSION)
+        needed = space.estimate(sum(len(a.text) + len(a.title) for a in articles), dimension)
+        space.check(self.dir.builds if self.dir.builds.is_dir() else self.dir.root, needed)
         build_id, tmp = self.dir.new_build_dir()
+        stage = _Stage(tmp)
+        try:
+            return self._write(build_id, tmp, stage, articles, previous, old, report,
+                               progress)
+        except (OSError, sqlite3.OperationalError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if space.is_disk_full(exc):
+                raise space.DiskFull(stage.writing, needed,
+                                     space.free_bytes(self.dir.root)) from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            why = exc.strerror.lower() if exc.strerror else str(exc) or type(exc).__name__
+            raise BuildFailed(f"{why} while writing {stage.writing}") from exc
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _write(self, build_id: str, tmp: Path, stage: _Stage, articles: list[Article],
+               previous: _Previous | None, old: dict[str, tuple[int, str]],
+               report: BuildReport, progress: Progress | None) -> BuildReport:
+        """Write a build into ``tmp`` and publish it (the caller removes ``tmp`` if this
+        raises)."""
         plan = _Plan()
+        stage.at(STORE)
         writer = StoreWriter(tmp / STORE)
         lexical = LexicalBuilder()
         sentence_table = SentenceTableWriter(lexical.vocabulary)
@@ -343,22 +388,33 @@ class Builder:
                            [article.text[s.start : s.end] for s in spans],
                            place_sentences(chunks, prefix, spans) if self.pooled else None)
         chunk_vectors, sentence_vectors = plan.vectors(self, progress)
+        stage.at(STORE)
         if self.wire_threshold < 1.0:
             groups = copy_groups([a.text for a in articles], self.wire_threshold)
             writer.add_copies(groups)  # row ids are the articles' positions
             stories = len(set(groups.values()))
             report.copies, report.copy_groups = len(groups) - stories, stories
         writer.finish()
+        stage.at(LEXICAL)
         lexical.finish().save(tmp / LEXICAL)
+        stage.at("the sentence table")
         sentence_table.save(tmp)
         spec = choose(len(chunk_vectors), self.vector_index)
+        stage.at("the vectors")
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)
+        stage.at(ARTICLE_HASHES)
+        np.save(tmp / ARTICLE_HASHES, np.array(
+            [np.frombuffer(text_digest(a.text), dtype=np.uint8) for a in articles],
+            dtype=np.uint8).reshape(len(articles), -1))
+        stage.at(MANIFEST)
+        files = record_files(tmp, skip=(MANIFEST,))
         Manifest(
             build_id=build_id, recipe=self.recipe, dimension=chunk_vectors.shape[1],
             articles=len(articles), chunks=len(chunk_vectors), sentences=len(sentence_vectors),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            vector_index=spec.to_dict(),
+            vector_index=spec.to_dict(), files=files,
         ).write(tmp / MANIFEST)
+        seal(tmp)
         IndexReader(tmp).close()  # refuse to publish a build that would not open
         self.dir.publish(build_id, tmp)
         report.build_id = build_id
@@ -367,6 +423,23 @@ class Builder:
         report.embed_seconds = plan.embed_seconds
         report.pruned = self.dir.prune(self.keep_builds)
         return report
+
+
+# The vectors' width assumed by the space estimate before any embedder is loaded (the
+# widest of the usual sentence models: an estimate on the high side).
+_GUESSED_DIMENSION = 768
+
+
+class _Stage:
+    """What a build is writing, for the line that reports a failed write."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.writing = str(tmp)
+
+    def at(self, name: str) -> None:
+        """Now writing ``name`` (a file of the build, or a part of it)."""
+        self.writing = f"{name} of build {self.tmp.name.removeprefix('.tmp-')}"
 
 
 class _Plan:
@@ -473,5 +546,8 @@ def _write_vectors(tmp: Path, chunk_vectors: np.ndarray, sentence_vectors: np.nd
     np.save(tmp / CHUNK_VECTORS, chunk_vectors)
     np.save(tmp / SENTENCE_VECTORS, sentence_vectors.astype(np.float16))
     # FAISS gets the float16-rounded vectors too, so its scores equal the stored ones.
-    faiss.write_index(build_vector_index(chunk_vectors.astype(np.float32), spec),
-                      str(tmp / VECTORS))
+    # Serialised here and written by Python, so a full disk is an OSError (ENOSPC) like
+    # every other file's, not a RuntimeError from inside FAISS.
+    data = faiss.serialize_index(build_vector_index(chunk_vectors.astype(np.float32), spec))
+    with open(tmp / VECTORS, "wb") as f:
+        f.write(data.tobytes())

@@ -60,6 +60,9 @@ class Manifest:
     # The FAISS index: its factory string and search parameters (see index/vector_index).
     vector_index: dict = field(default_factory=lambda: {"factory": "Flat", "nprobe": 0})
     format_version: int = FORMAT_VERSION
+    # Each build file's size and SHA-256, by name (the manifest itself excepted). Builds
+    # published before it was recorded have none: they open, unchecked.
+    files: dict = field(default_factory=dict)
 
     @property
     def model(self) -> str:

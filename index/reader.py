@@ -13,6 +13,7 @@ import numpy as np
 from index.arrays import mapped
 from index.catalog import Catalog
 from index.embedder import Embedder
+from index.integrity import ARTICLE_HASHES, size_problems, text_digest
 from index.layout import (
     CHUNK_VECTORS,
     LEXICAL,
@@ -23,7 +24,7 @@ from index.layout import (
     IndexDir,
 )
 from index.lexical import LexicalIndex
-from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexMismatch, Manifest
+from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexError_, IndexMismatch, Manifest
 from index.records import Chunk
 from index.sentence_table import PLACES as SENTENCE_PLACES
 from index.sentence_table import SentenceTable
@@ -49,9 +50,38 @@ class IndexReader:
     """A published build: FAISS vectors, sentence vectors and the SQLite store."""
 
     def __init__(self, path: Path, expect: Expectation | None = None) -> None:
+        """Open and check a build; raises IndexCorrupt (in one line) or IndexMismatch, and
+        nothing else, whatever is wrong with its files."""
         self.path = Path(path)
+        self.store = None
+        try:
+            self._open(expect or Expectation())
+        except IndexError_:
+            self.close()
+            raise
+        except (sqlite3.DatabaseError, UnicodeDecodeError, OSError, ValueError, KeyError,
+                TypeError, RuntimeError) as exc:
+            # A damaged file can fail in any library that reads it; each is the same fact.
+            self.close()
+            detail = str(exc).splitlines()[0] if str(exc) else ""
+            if isinstance(exc, OSError) and exc.strerror:  # its file's name, not its path
+                detail = exc.strerror + (f" ({Path(exc.filename).name})" if exc.filename
+                                         else "")
+            raise IndexCorrupt(f"build {self.path.name} does not open: "
+                               f"{type(exc).__name__}{': ' + detail if detail else ''}"
+                               ) from exc
+
+    def _open(self, expect: Expectation) -> None:
         self.manifest = Manifest.read(self.path / MANIFEST)
-        _check_manifest(self.manifest, expect or Expectation())
+        _check_manifest(self.manifest, expect)
+        # A stat per file: a truncated file is refused here, before it is memory-mapped
+        # (reading past the end of a mapping kills the process with SIGBUS).
+        wrong = size_problems(self.path, self.manifest.files)
+        if wrong:
+            raise IndexCorrupt(f"build {self.path.name} is damaged: " + "; ".join(wrong))
+        hashes = self.path / ARTICLE_HASHES
+        # One digest per article row (None in builds from before they were recorded).
+        self.article_hashes = mapped(hashes) if hashes.exists() else None
         try:
             self.vectors = faiss.read_index(str(self.path / VECTORS))
             self.vector_index = VectorIndexSpec(**self.manifest.vector_index)
@@ -151,6 +181,9 @@ class IndexReader:
         except sqlite3.Error as exc:
             raise IndexCorrupt(f"build {self.path.name} has an unreadable store: {exc}") from exc
         problems = []
+        if self.article_hashes is not None and len(self.article_hashes) != m.articles:
+            problems.append(f"{len(self.article_hashes)} article hashes, {m.articles} in "
+                            "manifest")
         if counts["articles"] != m.articles:
             problems.append(f"{counts['articles']} articles in SQLite, {m.articles} in manifest")
         if not (counts["chunks"] == self.lexical.size == self.vectors.ntotal
@@ -193,10 +226,21 @@ class IndexReader:
             return [*problems, f"the store's sentences do not make a table: {exc}"]
         return problems + self.sentence_table.differences(derived)
 
+    def text_intact(self, rowid: int, text: str) -> bool:
+        """True when an article's text, as read, is the text the build recorded (always
+        true for a build from before the digests were recorded)."""
+        if self.article_hashes is None:
+            return True
+        if not 0 <= rowid < len(self.article_hashes):
+            return False
+        return text_digest(text) == self.article_hashes[rowid].tobytes()
+
     def close(self) -> None:
         """Release the store's connections and the vectors (the memory map included),
         so a deleted build's files are not held open."""
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
+        self.article_hashes = None
         self.sentence_table = None
         self.vectors = None
         self.chunk_vectors = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -11,6 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from index.embedder import Embedder
+from index.integrity import WITHHELD
 from index.reader import IndexReader
 from qa.answer_types import answer_span, answer_type
 from qa.conversation import build_query
@@ -24,6 +27,7 @@ from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
 MAX_COPIES_LISTED = 20
+log = logging.getLogger("qa.engine")
 NO_MATCH = "I don't know: no article matches the date and filters of this question."
 
 
@@ -107,15 +111,33 @@ class Engine:
         if pick is None or confidence < self.config.min_confidence:
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
                           query.retrieval, "low_confidence", as_of.isoformat(), ident)
-        citation, span = self._cite(pick, allowed, query.question)
+        cited = self._cite(pick, allowed, query.question)
+        if cited is None:  # the article's text is not what the build recorded
+            passages = [p for p in passages
+                        if p.article_id != self.index.catalog.article_id[pick.article_rowid]]
+            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
+                          query.retrieval, "withheld", as_of.isoformat(), ident)
+        citation, span = cited
         return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
                       self.version, query.retrieval, None, as_of.isoformat(), ident, span)
 
     def _cite(self, pick: Pick, allowed: np.ndarray,
-              question: str) -> tuple[Citation, AnswerSpan | None]:
+              question: str) -> tuple[Citation, AnswerSpan | None] | None:
         """The citation of a picked span (with the story's other visible copies and a link
-        to the sentence) and the short answer inside it, if there is one."""
-        article = self.index.store.article_by_rowid(pick.article_rowid)
+        to the sentence) and the short answer inside it, if there is one; None (the
+        citation withheld, counted and logged) when the article's text fails its hash."""
+        try:
+            article = self.index.store.article_by_rowid(pick.article_rowid)
+            intact = self.index.text_intact(pick.article_rowid, article.text)
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:  # a damaged page
+            article, intact = None, False
+            log.debug("article row %d unreadable: %s", pick.article_rowid, exc)
+        if not intact:
+            WITHHELD.add()
+            ident = self.index.catalog.article_id[pick.article_rowid]
+            log.error("citation withheld: the text of article %s in build %s does not match "
+                      "its recorded hash", ident, self.version)
+            return None
         quote = article.text[pick.span.start : pick.span.end]
         copies = [r for r in self.index.catalog.copies_of(pick.article_rowid) if allowed[r]]
         also_in = [CopyRef(**ref) for ref in

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.embedder import Embedder
+from index.integrity import size_problems
 from index.layout import IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
@@ -58,6 +59,7 @@ class LiveEngine:
         self._swap = threading.Lock()  # one refresh at a time
         self._problem: str | None = "loading"
         self._failed: tuple[str, float, float] | None = None  # build id, retry at, backoff
+        self._refused: dict[str, str] = {}  # builds found damaged, and why
 
     def warm_up(self) -> None:
         """The one loading step: the model, then the published index. Never raises;
@@ -96,7 +98,10 @@ class LiveEngine:
         """Open the published build if it differs from the one served. True if swapped.
 
         A build that fails to open leaves the current engine serving; the failure is
-        logged once and the same build is retried with a growing back-off.
+        logged once and the same build is retried with a growing back-off. With nothing
+        served yet (at start, or after the served build was damaged under it) the newest
+        intact build in the index directory is served instead, and :meth:`problem` names
+        the build refused and why.
         """
         if self._embedder is None:
             return False
@@ -106,29 +111,74 @@ class LiveEngine:
             except IndexError_ as exc:
                 self._set_problem(str(exc))
                 return False
-            if self._current is not None and self._current.engine.version == build_id:
-                self._failed = None
-                self._set_problem(None)  # a warning about a newer build no longer applies
-                return False
+            served = self._current.engine.version if self._current else None
+            if served == build_id:
+                damage = size_problems(self._current.engine.index.path,
+                                       self._current.engine.index.manifest.files)
+                if not damage:
+                    self._failed = None
+                    self._set_problem(None)  # a warning about a newer build no longer applies
+                    return False
+                # Its files changed under it (a stat each, every poll): go to an intact one.
+                self._refused[build_id] = "damaged while served: " + "; ".join(damage)
+                return self._fall_back(build_id, self._refused[build_id])
             if self._failed and self._failed[0] == build_id and time.monotonic() < self._failed[1]:
                 return False
             try:
-                reader = IndexReader(self.dir.builds / build_id, Expectation.of(self._embedder))
-            except IndexError_ as exc:
+                engine = self._open(build_id)
+            except Exception as exc:  # whatever a build raises, the service stays up
                 backoff = min(MAX_BACKOFF_S, self._failed[2] * 2) if (
                     self._failed and self._failed[0] == build_id) else FIRST_BACKOFF_S
                 self._failed = (build_id, time.monotonic() + backoff, backoff)
-                self._set_problem(str(exc))
-                return False
+                reason = _one_line(exc)
+                if served is not None and served not in self._refused:
+                    self._set_problem(f"build {build_id} refused ({reason}); "
+                                      f"serving build {served}")
+                    return False
+                return self._fall_back(build_id, reason)
             self._failed = None
-            new = _Lease(Engine(reader, self._embedder, self.config))
-            with self._lock:
-                old, self._current = self._current, new
+            self._swap_to(engine)
             self._set_problem(None)
-            if old is not None:
-                self._release(old, used=False, retire=True)
-            log.info("serving build %s", build_id)
             return True
+
+    def _open(self, build_id: str) -> Engine:
+        """An engine over a build, complete before it is swapped in."""
+        reader = IndexReader(self.dir.builds / build_id, Expectation.of(self._embedder))
+        try:
+            return Engine(reader, self._embedder, self.config)
+        except BaseException:
+            reader.close()
+            raise
+
+    def _fall_back(self, refused: str, reason: str) -> bool:
+        """Serve the newest build that opens, other than ``refused`` and those refused
+        before; True if it swapped. Without one, what is served (if anything) stays."""
+        finished = sorted((p.name for p in self.dir.builds.iterdir()
+                           if p.is_dir() and not p.name.startswith(".")), reverse=True
+                          ) if self.dir.builds.is_dir() else []
+        for build_id in finished:
+            if build_id == refused or build_id in self._refused:
+                continue
+            try:
+                engine = self._open(build_id)
+            except Exception as exc:  # a build is never changed: refused for good
+                self._refused[build_id] = _one_line(exc)
+                continue
+            self._swap_to(engine)
+            self._set_problem(f"build {refused} refused ({reason}); serving build {build_id}")
+            return True
+        still = (f"still serving build {self._current.engine.version}" if self._current
+                 else "no intact build to serve")
+        self._set_problem(f"build {refused} refused ({reason}); {still}")
+        return False
+
+    def _swap_to(self, engine: Engine) -> None:
+        new = _Lease(engine)
+        with self._lock:
+            old, self._current = self._current, new
+        if old is not None:
+            self._release(old, used=False, retire=True)
+        log.info("serving build %s", engine.version)
 
     def close(self) -> None:
         """Retire the served build (closing it once its last request finishes)."""
@@ -152,6 +202,11 @@ class LiveEngine:
         self._problem = problem
 
 
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text or type(exc).__name__
+
+
 class Watcher:
     """Polls the CURRENT pointer in a daemon thread and refreshes the engine."""
 
@@ -173,4 +228,7 @@ class Watcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.live.refresh()
+            try:
+                self.live.refresh()
+            except Exception:  # a poll that fails must not end the polling
+                log.exception("index watcher: refresh failed")

@@ -76,8 +76,9 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     index_version: str = ""
     query: str = ""  # the retrieval query the conversation was turned into
-    # Why there is no grounded answer: "low_confidence" or "no_matching_articles"
-    # (the filters and as_of leave nothing to search); None when grounded.
+    # Why there is no grounded answer: "low_confidence", "no_matching_articles" (the
+    # filters and as_of leave nothing to search) or "withheld" (the article it would
+    # cite fails its recorded hash); None when grounded.
     reason: str | None = None
     as_of: str | None = None  # the day the question was answered as of (YYYY-MM-DD)
     # Names this answer for feedback: the same conversation, scope and index give the same

@@ -22,6 +22,8 @@ from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
 from index.sources import Gathered, gather
+from index.space import DiskFull
+from index.verification import verify_build
 from index.web import FetchCache, Fetcher
 from qa.conversation import ConversationError, check_conversation
 from qa.engine import Engine
@@ -114,6 +116,8 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
                                         publish_every)
     except FileNotFoundError as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    except DiskFull as exc:  # the line says what was written and the space it needs
+        raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
     return report, found
@@ -227,16 +231,25 @@ def status(index_dir: IndexDirOpt = None,
 
 @index_app.command("verify")
 def verify(index_dir: IndexDirOpt = None) -> None:
-    """Check the published build's integrity: manifest, counts, FAISS vs SQLite, offsets."""
+    """Check the published build's integrity: its files' sizes and SHA-256, SQLite's
+    quick_check, every article text against its hash, counts, offsets. One line per
+    problem (on stderr) and exit 1 if there is any."""
     settings = _settings(index_dir)
-    reader = _open(settings)
-    problems = reader.verify()
+    try:
+        path = IndexDir(settings.index_dir).current_path()
+    except IndexError_ as exc:
+        raise Failure(f"{exc} (index directory {settings.index_dir})") from exc
+    problems = verify_build(path)
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
-        raise Failure(f"build {reader.version} has {len(problems)} problems")
-    typer.echo(f"build {reader.version} is sound: {reader.manifest.articles} articles, "
-               f"{reader.manifest.chunks} chunks, {reader.manifest.sentences} sentences")
+        raise Failure(f"build {path.name} has {len(problems)} problems")
+    reader = _open(settings)
+    m = reader.manifest
+    reader.close()
+    unrecorded = "" if m.files else " (built before file hashes were recorded: not checked)"
+    typer.echo(f"build {m.build_id} is sound: {m.articles} articles, {m.chunks} chunks, "
+               f"{m.sentences} sentences{unrecorded}")
 
 
 @app.command()
@@ -333,8 +346,8 @@ def mcp(index_dir: IndexDirOpt = None) -> None:
     configure_logging(True)  # stdout carries the protocol: every log line goes to stderr
     live = LiveEngine(settings.index_dir, lambda: _embedder(settings), settings.answer_config())
     live.warm_up()
-    if live.problem():
-        raise Failure(live.problem())
+    if live.version() is None:  # nothing to serve (an older intact build would do)
+        raise Failure(live.problem() or "no index loaded")
     journal = Journal(settings.data_dir, settings.retention_days)
     # A newly published build is picked up as the HTTP server picks it up.
     watcher = Watcher(live, settings.reload_interval) if settings.reload_interval else None
@@ -435,6 +448,8 @@ def eval_news(
                                 n=sample_size, seed=seed, chunker=settings.chunker())
     except (OSError, KeyError, ValueError) as exc:
         raise Failure(f"{folder} is not a news-rtqa folder: {exc}") from exc
+    except DiskFull as exc:  # the line says what was written and the space it needs
+        raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(str(exc)) from exc
     text = json.dumps(results, indent=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Response
@@ -16,9 +17,12 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from index.integrity import WITHHELD
 from service.deps import SettingsDep, _bearer, require_admin
 from service.logs import get_logger
 from service.middleware import HttpMiddleware
@@ -41,10 +45,23 @@ class Metrics:
                                  registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
+        # Process-wide, like the engine that counts it: read at each scrape.
+        self.registry.register(_WithheldCollector())
+
     def observe(self, route: str, status: int, seconds: float) -> None:
         """Count one response."""
         self.requests.labels(route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
+
+
+class _WithheldCollector(Collector):
+    """``qa_citations_withheld_total``: citations not served because the cited article's
+    text failed its recorded hash."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        yield CounterMetricFamily("qa_citations_withheld", "Citations withheld because "
+                                  "the article's text failed its recorded hash",
+                                  value=WITHHELD.count)
 
 
 class MeasureRequests(HttpMiddleware):

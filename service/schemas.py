@@ -109,7 +109,7 @@ class ChatResponse(BaseModel):
     citations: list[Citation]
     passages: list[Passage]
     index_version: str
-    reason: Literal["low_confidence", "no_matching_articles"] | None = Field(
+    reason: Literal["low_confidence", "no_matching_articles", "withheld"] | None = Field(
         None, description="Why there is no grounded answer (null when grounded).")
     as_of: str | None = Field(None, description="The day the question was answered as of.")
     answer_id: str = Field("", description="Names this answer for POST /api/feedback.")

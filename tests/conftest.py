@@ -79,6 +79,18 @@ def build(index_dir: Path, embedder: Embedder, *sources: Path,
     return builder.build(list(sources), full=full)
 
 
+def as_earlier_build(build_path: Path, *removed: str) -> None:
+    """Make a build look as an earlier version wrote it: without the files ``removed``,
+    and without the record of file sizes and hashes (which came later)."""
+    for name in removed:
+        (build_path / name).unlink()
+    manifest = build_path / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data.pop("files", None)
+    manifest.chmod(0o644)
+    manifest.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     """The seed article plus the stories, as files in one folder."""

@@ -14,7 +14,7 @@ from index.lexical import LexicalIndex, nth_largest
 from index.manifest import IndexCorrupt
 from index.reader import open_published
 from qa.limits import MAX_LEXICAL_TERMS
-from tests.conftest import build, write_stories
+from tests.conftest import as_earlier_build, build, write_stories
 
 CHUNKS = [
     ("Harbour news", "The ferry left the harbour at dawn."),
@@ -76,7 +76,7 @@ def test_a_build_without_the_stored_index_derives_the_same_one(tmp_path, hashing
     build(tmp_path / "ix", hashing, write_stories(tmp_path / "src"))
     path = IndexDir(tmp_path / "ix").current_path()
     stored = open_published(tmp_path / "ix").lexical
-    (path / LEXICAL).unlink()  # as written by a version that kept FTS5 instead
+    as_earlier_build(path, LEXICAL)  # as written by a version that kept FTS5 instead
     derived = open_published(tmp_path / "ix").lexical
     assert derived.vocabulary == stored.vocabulary
     assert np.array_equal(derived.rows, stored.rows)
@@ -86,7 +86,7 @@ def test_a_build_without_the_stored_index_derives_the_same_one(tmp_path, hashing
 def test_a_damaged_lexical_index_refuses_to_open(tmp_path, hashing):
     build(tmp_path / "ix", hashing, write_stories(tmp_path / "src"))
     (IndexDir(tmp_path / "ix").current_path() / LEXICAL).write_bytes(b"not an npz")
-    with pytest.raises(IndexCorrupt, match="lexical index"):
+    with pytest.raises(IndexCorrupt, match=r"lexical\.npz is 10 bytes"):
         open_published(tmp_path / "ix")
 
 

@@ -16,7 +16,7 @@ from index.sentence_table import (
     SentenceTableWriter,
 )
 from index.terms import terms
-from tests.conftest import build
+from tests.conftest import as_earlier_build, build
 
 
 def test_a_word_the_vocabulary_learns_later_gets_its_id_and_unknown_words_follow_it():
@@ -38,8 +38,7 @@ def test_built_terms_equal_terms_derived_from_the_store(tmp_path, corpus_dir, ha
     build(tmp_path / "ix", hashing, corpus_dir)
     reader = open_published(tmp_path / "ix")
     written = reader.sentence_table
-    for name in (PLACES, TERMS, TERM_STARTS, EXTRA_WORDS):
-        (reader.path / name).unlink()
+    as_earlier_build(reader.path, PLACES, TERMS, TERM_STARTS, EXTRA_WORDS)
     derived = open_published(tmp_path / "ix").sentence_table
     assert np.array_equal(written.places, derived.places)
     assert np.array_equal(written.start_keys, derived.start_keys)
@@ -100,8 +99,8 @@ def test_a_build_without_the_files_gets_a_successor_with_them_embedding_nothing(
         tmp_path, corpus_dir, hashing):
     build(tmp_path / "ix", hashing, corpus_dir)
     old = open_published(tmp_path / "ix")
-    for name in (PLACES, TERMS, TERM_STARTS, EXTRA_WORDS):
-        (old.path / name).unlink()  # as a build of an earlier version left it
+    # As a build of an earlier version left it.
+    as_earlier_build(old.path, PLACES, TERMS, TERM_STARTS, EXTRA_WORDS)
     assert not open_published(tmp_path / "ix").sentence_table_written
     report = build(tmp_path / "ix", hashing, corpus_dir)
     assert report.build_id and report.build_id != old.version
