@@ -243,7 +243,8 @@ def verify(index_dir: IndexDirOpt = None) -> None:
     for problem in problems:
         typer.echo(problem, err=True)
     if problems:
-        raise Failure(f"build {path.name} has {len(problems)} problems")
+        count = len(problems)
+        raise Failure(f"build {path.name} has {count} problem{'' if count == 1 else 's'}")
     reader = _open(settings)
     m = reader.manifest
     reader.close()
