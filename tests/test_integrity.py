@@ -36,7 +36,7 @@ def problems_of(result: subprocess.CompletedProcess) -> list[str]:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("error: build ") and "problems" in lines[-1]
+    assert lines[-1].startswith("error: build ") and " problem" in lines[-1]
     return lines[:-1]
 
 
