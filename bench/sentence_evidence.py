@@ -33,6 +33,7 @@ import numpy as np
 from index.chunking import CHUNK_TEMPLATE, split_sentences
 from index.embedder import EmbedderSpec, normalise
 from index.onnx_embedder import OnnxEmbedder
+from index.pooling import pool
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -128,13 +129,9 @@ def main() -> None:
 def _contextual(embedder: OnnxEmbedder, text: str, offset: int, spans) -> np.ndarray:
     """Sentence vectors pooled from one pass over the chunk: token states per sentence."""
     states = embedder.token_states([text])[0]
-    out = []
-    for span in spans:
-        start, end = span.start + offset, span.end + offset
-        inside = (states.starts >= start) & (states.starts < end)
-        out.append(states.states[inside].mean(axis=0) if inside.any()
-                   else np.zeros(states.states.shape[1]))
-    return normalise(np.vstack(out))
+    pooled = [pool(states, span.start + offset, span.end + offset) for span in spans]
+    return normalise(np.vstack([np.zeros(states.states.shape[1]) if v is None else v
+                                for v in pooled]))
 
 
 if __name__ == "__main__":
