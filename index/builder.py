@@ -499,10 +499,9 @@ class _Plan:
                   sentence_fresh: list[list[str]],
                   progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
         slots = [s for s in self.slot_parts if s is not None]
-        if progress:
-            progress.start(len(set().union(*map(set, chunk_fresh))))
         done = embed_one_pass(embedder, chunk_fresh, sentence_fresh, slots,
-                              progress.advance if progress else None)
+                              progress.advance if progress else None,
+                              progress.start if progress else None)
         self.embedded, self.repeated, self.pooled = done.embedded, done.repeated, done.pooled
         return done.chunk_vectors, done.sentence_vectors
 

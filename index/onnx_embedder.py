@@ -79,10 +79,8 @@ class OnnxEmbedder(Embedder):
         vectors = _mean_pool(hidden, mask)
         out = []
         for row, encoding in enumerate(encodings):
-            own = np.array([m == 0 and a == 1 for m, a in
-                            zip(encoding.special_tokens_mask, encoding.attention_mask,
-                                strict=True)], dtype=bool)
-            starts = np.array([o[0] for o in encoding.offsets], dtype=np.int64)
+            own = (np.asarray(encoding.special_tokens_mask) == 0) & (mask[row] == 1)
+            starts = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)[:, 0]
             out.append(TokenStates(vectors[row], hidden[row][own], starts[own]))
         return out
 

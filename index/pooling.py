@@ -121,12 +121,16 @@ class OnePass:
 def embed_one_pass(embedder: Embedder, chunk_parts: Sequence[Sequence[str]],
                    sentence_parts: Sequence[Sequence[str]],
                    slot_parts: Sequence[Sequence[Slot | None]],
-                   progress: Callable[[int], None] | None = None) -> OnePass:
+                   progress: Callable[[int], None] | None = None,
+                   start: Callable[[int], None] | None = None) -> OnePass:
     """Embed the chunks of each article (``chunk_parts[i]``) once, each distinct text
     once, and pool its sentences (``sentence_parts[i]``, placed by ``slot_parts[i]``)
-    from them; a sentence without tokens in its chunk is embedded on its own."""
+    from them; a sentence without tokens in its chunk is embedded on its own.
+    ``start`` is told the number of distinct chunk texts, ``progress`` each batch."""
     chunks = [text for part in chunk_parts for text in part]
     distinct = {text: n for n, text in enumerate(dict.fromkeys(chunks))}
+    if start:
+        start(len(distinct))
     # For each distinct chunk text, the distinct spans its sentences ask for.
     spans: list[dict[tuple[int, int], int]] = [{} for _ in distinct]
     wanted: list[tuple[int, tuple[int, int]] | None] = []  # per sentence: where, if placed
