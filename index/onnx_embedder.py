@@ -1,7 +1,8 @@
 """The ONNX Runtime embedder: the sentence-transformers model, exported once, run without torch.
 
-The packaged weights are exported to ONNX on first use (torch's exporter, then optionally
-ONNX Runtime's dynamic int8 quantisation) into a cache directory, under a name that
+The packaged weights are written as an ONNX graph on first use (``index.bert_onnx``, from
+the safetensors file with numpy: no torch), then optionally quantised by ONNX Runtime's
+dynamic int8, into a cache directory, under a name that
 hashes what the file depends on (the weight files' path, size and time, the tool
 versions, the recipe), so an export is made once and never reused for other weights or
 tools. Tokenising is the model's own ``tokenizer.json`` run by
@@ -15,21 +16,20 @@ import json
 import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from index.bert_onnx import OPSET, write_model
 from index.embedder import Embedder, TokenStates, default_cache_dir, normalise
 
 log = logging.getLogger("qa.index")
 
 # Which variants exist and what each records as the manifest's embedder backend.
 VARIANTS = {"onnx-int8": "int8", "onnx-fp32": "fp32"}
-_OPSET = 17
 # Bump when the export or quantisation recipe changes: the cache key includes it.
-_RECIPE = "export-3"
+_RECIPE = "export-4"
 
 
 class OnnxEmbedder(Embedder):
@@ -111,45 +111,13 @@ def exported_model(model_dir: Path, variant: str, cache_dir: Path) -> Path:
     # two processes exporting at once both end with a whole file.
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         fp32 = Path(tmp) / "model.onnx"
-        _export(model_dir, fp32)
+        write_model(model_dir, fp32)
         out = fp32
         if variant == "int8":
             out = Path(tmp) / "model-int8.onnx"
             _quantise(fp32, out)
         os.replace(out, path)
     return path
-
-
-def _export(model_dir: Path, out: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(str(model_dir)).eval()
-
-    class LastHiddenState(torch.nn.Module):
-        """Keyword arguments in, one tensor out: what the ONNX graph needs."""
-
-        def __init__(self, inner: torch.nn.Module) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    ids = torch.full((2, 8), 1000, dtype=torch.long)
-    # A padded row, so the traced graph keeps the attention mask (an all-ones mask may be
-    # optimised away at trace time, and padded batches would then attend to padding).
-    mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.long)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about constant shapes, expected
-        torch.onnx.export(
-            LastHiddenState(model), (ids, mask, torch.zeros_like(ids)), str(out),
-            input_names=names, output_names=["last_hidden_state"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
-            opset_version=_OPSET, dynamo=False, do_constant_folding=True)
 
 
 def _quantise(fp32: Path, out: Path) -> None:
@@ -165,10 +133,10 @@ def _quantise(fp32: Path, out: Path) -> None:
 
 
 def _cache_key(model_dir: Path, variant: str) -> str:
+    import onnx
     import onnxruntime
-    import torch
 
-    digest = hashlib.sha256(f"{_RECIPE} {variant} {_OPSET} {torch.__version__} "
+    digest = hashlib.sha256(f"{_RECIPE} {variant} {OPSET} {onnx.__version__} "
                             f"{onnxruntime.__version__}".encode())
     # The weight files by path, size and modification time, not content: reading 90 MB on
     # every start would cost more than the whole ONNX session load.

@@ -71,3 +71,21 @@ def test_an_index_of_one_backend_is_refused_by_another(tmp_path, real_model):
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "'onnx-fp32' backend" in lines[0] and "torch" in lines[0]
+
+
+def test_the_onnx_backend_needs_no_torch(tmp_path):
+    """Serving images leave torch out: the export and the embedder run with it blocked."""
+    script = (
+        "import sys\n"
+        "for name in ('torch', 'transformers', 'sentence_transformers'):\n"
+        "    sys.modules[name] = None  # any import of them now fails\n"
+        "from pathlib import Path\n"
+        "from index.embedder import EmbedderSpec\n"
+        "import service.server\n"
+        f"e = EmbedderSpec(backend='onnx-fp32', cache_dir=Path({str(tmp_path)!r})).load()\n"
+        "print(e.embed_one('The council voted on the budget.').shape)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(384,)"
