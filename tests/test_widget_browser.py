@@ -4,6 +4,7 @@ pages served from other origins than the API."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -384,3 +385,53 @@ def test_citation_link_scrolls_to_and_highlights_the_sentence(host, page):
         const p = [...document.querySelectorAll('p')].find(e => e.textContent.includes('800'));
         return p.getBoundingClientRect().top; }""")
     assert 0 <= top <= 800
+
+
+def save_screenshot(page, tmp_path: Path, name: str) -> Path:
+    """A PNG of the page in tmp_path and, when QA_SCREENSHOT_DIR is set, there too (to look
+    at the layout by eye; the assertions only check geometry)."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot))
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        keep = Path(os.environ["QA_SCREENSHOT_DIR"])
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / name).write_bytes(shot.read_bytes())
+    return shot
+
+
+def snippet_fits(page) -> dict:
+    """Where the demo page's embed snippet is, and whether its text is all there to read."""
+    return page.evaluate("""() => {
+        const e = document.querySelector('pre.snippet');
+        const style = getComputedStyle(e);
+        return {right: e.getBoundingClientRect().right, viewport: innerWidth,
+                scrollWidth: e.scrollWidth, clientWidth: e.clientWidth,
+                overflowX: style.overflowX, whiteSpace: style.whiteSpace}; }""")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_home_page_snippet_fits_and_widget_answers_at_width(api, browser, tmp_path, width):
+    server, _ = api
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    # The snippet wraps rather than clipping, at the width asked and at the extremes.
+    for w in sorted({360, width, 1440}):
+        page.set_viewport_size({"width": w, "height": 800})
+        fit = snippet_fits(page)
+        assert fit["right"] <= fit["viewport"], (w, fit)
+        assert fit["scrollWidth"] <= fit["clientWidth"], (w, fit)
+        assert fit["whiteSpace"] == "pre-wrap"
+    page.set_viewport_size({"width": width, "height": 800})
+    assert page.locator("pre.snippet").inner_text().endswith("defer></script>")
+    # The widget open on an answer with its citation, as a person would see it.
+    page.locator("qa-chat .launcher").click()
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    page.locator("qa-chat .chip").first.click()
+    page.locator("qa-chat .source mark").wait_for()
+    box = page.locator("qa-chat .panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    shot = save_screenshot(page, tmp_path, f"home-{width}.png")
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    context.close()
