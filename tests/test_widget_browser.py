@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +23,8 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 QUESTION = "How many loaves does the Dunmore bakery bake a day?"
+# Pictographs, dingbats and symbols: what a missing emoji font turns into empty boxes.
+EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 XSS = {"id": "xss", "title": "Forum <img src=x onerror=window.__xss=1> hacked",
        "url": "javascript:window.__xss=3", "published": "2024-03-06",
        "text": "The attacker posted <img src=x onerror=window.__xss=1> and "
@@ -333,6 +336,18 @@ def test_demo_page_runs_under_its_strict_csp(api, page):
     assert page.errors == []
 
 
+def assert_icon_button(button) -> None:
+    """The button shows an inline SVG icon, has no emoji (nor any) text, and is named by
+    its aria-label (the locator found it by that name)."""
+    assert button.count() == 1
+    icon = button.locator("svg")
+    assert icon.count() == 1 and icon.get_attribute("aria-hidden") == "true"
+    box = icon.bounding_box()
+    assert box["width"] >= 12 and box["height"] >= 12
+    text = button.text_content()
+    assert not EMOJI.search(text) and text.strip() == ""
+
+
 def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
     server, _ = api
     open_and_ask(page, host.url + "/page.html", QUESTION)
@@ -341,6 +356,8 @@ def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
     assert answer.locator(".origin").inner_text() == "news.example · 2024-03-05"
     # Asked today of a 2024 article: the answer says how old it is.
     assert "years before this answer" in answer.locator(".age").inner_text()
+    for name in ("Helpful", "Not helpful"):  # drawn icons, not emoji a font may lack
+        assert_icon_button(answer.get_by_role("button", name=name, exact=True))
     with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as sent:
         answer.get_by_role("button", name="Not helpful").click()
     assert sent.value.status == 200
