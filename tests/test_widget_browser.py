@@ -29,6 +29,14 @@ XSS = {"id": "xss", "title": "Forum <img src=x onerror=window.__xss=1> hacked",
        "url": "javascript:window.__xss=3", "published": "2024-03-06",
        "text": "The attacker posted <img src=x onerror=window.__xss=1> and "
                "<script>window.__xss=2</script> in the comment field of the village forum."}
+# An article that opens with a dozen photo captions: the cited sentence is far below the top
+# of the passage the source card shows (the whole article is one 760-character passage).
+CAPTIONS = [f"Photo {i}: boats moored at dawn beside the old stone quay." for i in range(1, 13)]
+HARBOUR = {"id": "harbour", "title": "Harbour Festival Returns", "published": "2024-03-07",
+           "url": "https://news.example/harbour",
+           "text": "\n".join(CAPTIONS) + "\nThe Porthcove harbour festival drew 9,400 visitors "
+                                         "on Sunday."}
+HARBOUR_QUESTION = "How many visitors did the Porthcove harbour festival draw on Sunday?"
 HOSTILE_CSS = """
 * { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
 button { background: rgb(255, 0, 0) !important; border: 9px solid rgb(0, 255, 0) !important; }
@@ -100,6 +108,17 @@ def api(tmp_path_factory, hashing):
     with server:
         server.wait_ready()
         yield server, host_port
+
+
+@pytest.fixture(scope="module")
+def preamble_api(tmp_path_factory, hashing):
+    """A service of its own whose index holds the captioned article (the shared one's
+    answers stay as its tests expect)."""
+    tmp = tmp_path_factory.mktemp("preamble")
+    build(tmp / "ix", hashing, write_stories(tmp / "src", [*STORIES, HARBOUR]))
+    with serve(tmp / "ix", hashing, min_confidence=0.25) as server:
+        server.wait_ready()
+        yield server
 
 
 def _csp(api: str) -> str:
@@ -452,3 +471,45 @@ def test_home_page_snippet_fits_and_widget_answers_at_width(api, browser, tmp_pa
     shot = save_screenshot(page, tmp_path, f"home-{width}.png")
     assert shot.read_bytes().startswith(b"\x89PNG")
     context.close()
+
+
+def quote_geometry(page) -> dict:
+    """Where the open source card's highlighted quote is, next to the boxes it scrolls in."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('qa-chat').shadowRoot;
+        const text = root.querySelector('.source-text');
+        const rect = (e) => { const r = e.getBoundingClientRect();
+                              return {top: r.top, bottom: r.bottom, height: r.height}; };
+        return {mark: rect(text.querySelector('mark')), text: rect(text),
+                log: rect(root.querySelector('.log')), scrollTop: text.scrollTop,
+                pageY: window.scrollY}; }""")
+
+
+def assert_quote_in_view(page) -> None:
+    g = quote_geometry(page)
+    assert g["mark"]["height"] > 0, g
+    # The text box scrolled down past the captions to the quote, which it shows whole...
+    assert g["scrollTop"] > 0, g
+    assert g["text"]["top"] <= g["mark"]["top"] and g["mark"]["bottom"] <= g["text"]["bottom"], g
+    # ...and the conversation shows the quote too; the page itself did not move.
+    assert g["log"]["top"] <= g["mark"]["top"] and g["mark"]["bottom"] <= g["log"]["bottom"], g
+    assert g["pageY"] == 0
+
+
+def test_opening_a_citation_scrolls_its_quote_into_view(preamble_api, page):
+    page.goto(preamble_api.url + "/")
+    page.locator("qa-chat .launcher").click()
+    page.locator("qa-chat textarea").fill(HARBOUR_QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    chip = page.locator("qa-chat .chip").first
+    chip.click()
+    mark = page.locator("qa-chat .source mark")
+    mark.wait_for()
+    assert mark.inner_text() == "The Porthcove harbour festival drew 9,400 visitors on Sunday."
+    assert page.locator("qa-chat .source-text").inner_text().startswith("Photo 1:")
+    assert_quote_in_view(page)
+    chip.click()  # closed, then opened again: the quote is brought back into view
+    assert not mark.is_visible()
+    chip.click()
+    assert_quote_in_view(page)
+    assert page.errors == []

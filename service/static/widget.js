@@ -73,6 +73,28 @@
     return svg;
   }
 
+  // Scroll a container, and only it, so that element sits in its middle (a quote taller
+  // than the container shows from its start). Not element.scrollIntoView: that also scrolls
+  // every ancestor, the host page around the widget included. The jump is instant, not
+  // smooth: no motion for readers who prefer reduced motion, and none needed by the others.
+  function centerIn(container, element) {
+    const outer = container.getBoundingClientRect();
+    const inner = element.getBoundingClientRect();
+    const slack = Math.max(0, (outer.height - inner.height) / 2);
+    container.scrollTop += inner.top - outer.top - slack;
+  }
+
+  // Scroll a container the least that shows all of element (its top, when it is taller).
+  function showIn(container, element) {
+    const outer = container.getBoundingClientRect();
+    const inner = element.getBoundingClientRect();
+    if (inner.bottom > outer.bottom) {
+      container.scrollTop += Math.min(inner.bottom - outer.bottom, inner.top - outer.top);
+    } else if (inner.top < outer.top) {
+      container.scrollTop -= outer.top - inner.top;
+    }
+  }
+
   function safeUrl(value) {
     try {
       const url = new URL(value);
@@ -340,14 +362,25 @@
         if (box) {
           box.hidden = !box.hidden;
           chip.setAttribute("aria-expanded", String(!box.hidden));
+          if (!box.hidden) this.revealQuote(box); // hiding it dropped its scroll position
           return;
         }
         box = h("span", { class: "source", role: "group", "aria-label": `Source ${citation.n}` });
         bubble.append(box);
         chip.setAttribute("aria-expanded", "true");
         await this.fillSource(box, citation, result.passages || []);
+        this.revealQuote(box);
       });
       return chip;
+    }
+
+    // The article text around a quote can open with photo captions or a long preamble:
+    // bring the quote to the middle of the text's scroll box, then the box into the log.
+    revealQuote(box) {
+      const text = box.querySelector(".source-text");
+      const quote = text && text.querySelector("mark");
+      if (quote) centerIn(text, quote);
+      showIn(this.log, box);
     }
 
     async fillSource(box, citation, passages) {
