@@ -460,6 +460,7 @@ def test_home_page_snippet_fits_and_widget_answers_at_width(api, browser, tmp_pa
         assert fit["whiteSpace"] == "pre-wrap"
     page.set_viewport_size({"width": width, "height": 800})
     assert page.locator("pre.snippet").inner_text().endswith("defer></script>")
+    save_screenshot(page, tmp_path, f"home-{width}-snippet.png")  # the open panel covers it
     # The widget open on an answer with its citation, as a person would see it.
     page.locator("qa-chat .launcher").click()
     page.locator("qa-chat textarea").fill(QUESTION)
