@@ -4,6 +4,8 @@ pages served from other origins than the API."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,10 +23,20 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.browser
 QUESTION = "How many loaves does the Dunmore bakery bake a day?"
+# Pictographs, dingbats and symbols: what a missing emoji font turns into empty boxes.
+EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 XSS = {"id": "xss", "title": "Forum <img src=x onerror=window.__xss=1> hacked",
        "url": "javascript:window.__xss=3", "published": "2024-03-06",
        "text": "The attacker posted <img src=x onerror=window.__xss=1> and "
                "<script>window.__xss=2</script> in the comment field of the village forum."}
+# An article that opens with a dozen photo captions: the cited sentence is far below the top
+# of the passage the source card shows (the whole article is one 760-character passage).
+CAPTIONS = [f"Photo {i}: boats moored at dawn beside the old stone quay." for i in range(1, 13)]
+HARBOUR = {"id": "harbour", "title": "Harbour Festival Returns", "published": "2024-03-07",
+           "url": "https://news.example/harbour",
+           "text": "\n".join(CAPTIONS) + "\nThe Porthcove harbour festival drew 9,400 visitors "
+                                         "on Sunday."}
+HARBOUR_QUESTION = "How many visitors did the Porthcove harbour festival draw on Sunday?"
 HOSTILE_CSS = """
 * { color: rgb(255, 0, 0) !important; font-size: 40px !important; }
 button { background: rgb(255, 0, 0) !important; border: 9px solid rgb(0, 255, 0) !important; }
@@ -96,6 +108,17 @@ def api(tmp_path_factory, hashing):
     with server:
         server.wait_ready()
         yield server, host_port
+
+
+@pytest.fixture(scope="module")
+def preamble_api(tmp_path_factory, hashing):
+    """A service of its own whose index holds the captioned article (the shared one's
+    answers stay as its tests expect)."""
+    tmp = tmp_path_factory.mktemp("preamble")
+    build(tmp / "ix", hashing, write_stories(tmp / "src", [*STORIES, HARBOUR]))
+    with serve(tmp / "ix", hashing, min_confidence=0.25) as server:
+        server.wait_ready()
+        yield server
 
 
 def _csp(api: str) -> str:
@@ -332,6 +355,18 @@ def test_demo_page_runs_under_its_strict_csp(api, page):
     assert page.errors == []
 
 
+def assert_icon_button(button) -> None:
+    """The button shows an inline SVG icon, has no emoji (nor any) text, and is named by
+    its aria-label (the locator found it by that name)."""
+    assert button.count() == 1
+    icon = button.locator("svg")
+    assert icon.count() == 1 and icon.get_attribute("aria-hidden") == "true"
+    box = icon.bounding_box()
+    assert box["width"] >= 12 and box["height"] >= 12
+    text = button.text_content()
+    assert not EMOJI.search(text) and text.strip() == ""
+
+
 def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
     server, _ = api
     open_and_ask(page, host.url + "/page.html", QUESTION)
@@ -340,6 +375,8 @@ def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
     assert answer.locator(".origin").inner_text() == "news.example · 2024-03-05"
     # Asked today of a 2024 article: the answer says how old it is.
     assert "years before this answer" in answer.locator(".age").inner_text()
+    for name in ("Helpful", "Not helpful"):  # drawn icons, not emoji a font may lack
+        assert_icon_button(answer.get_by_role("button", name=name, exact=True))
     with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as sent:
         answer.get_by_role("button", name="Not helpful").click()
     assert sent.value.status == 200
@@ -384,3 +421,96 @@ def test_citation_link_scrolls_to_and_highlights_the_sentence(host, page):
         const p = [...document.querySelectorAll('p')].find(e => e.textContent.includes('800'));
         return p.getBoundingClientRect().top; }""")
     assert 0 <= top <= 800
+
+
+def save_screenshot(page, tmp_path: Path, name: str) -> Path:
+    """A PNG of the page in tmp_path and, when QA_SCREENSHOT_DIR is set, there too (to look
+    at the layout by eye; the assertions only check geometry)."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot))
+    if os.environ.get("QA_SCREENSHOT_DIR"):
+        keep = Path(os.environ["QA_SCREENSHOT_DIR"])
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / name).write_bytes(shot.read_bytes())
+    return shot
+
+
+def snippet_fits(page) -> dict:
+    """Where the demo page's embed snippet is, and whether its text is all there to read."""
+    return page.evaluate("""() => {
+        const e = document.querySelector('pre.snippet');
+        const style = getComputedStyle(e);
+        return {right: e.getBoundingClientRect().right, viewport: innerWidth,
+                scrollWidth: e.scrollWidth, clientWidth: e.clientWidth,
+                overflowX: style.overflowX, whiteSpace: style.whiteSpace}; }""")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_home_page_snippet_fits_and_widget_answers_at_width(api, browser, tmp_path, width):
+    server, _ = api
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    # The snippet wraps rather than clipping, at the width asked and at the extremes.
+    for w in sorted({360, width, 1440}):
+        page.set_viewport_size({"width": w, "height": 800})
+        fit = snippet_fits(page)
+        assert fit["right"] <= fit["viewport"], (w, fit)
+        assert fit["scrollWidth"] <= fit["clientWidth"], (w, fit)
+        assert fit["whiteSpace"] == "pre-wrap"
+    page.set_viewport_size({"width": width, "height": 800})
+    assert page.locator("pre.snippet").inner_text().endswith("defer></script>")
+    save_screenshot(page, tmp_path, f"home-{width}-snippet.png")  # the open panel covers it
+    # The widget open on an answer with its citation, as a person would see it.
+    page.locator("qa-chat .launcher").click()
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    page.locator("qa-chat .chip").first.click()
+    page.locator("qa-chat .source mark").wait_for()
+    box = page.locator("qa-chat .panel").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    shot = save_screenshot(page, tmp_path, f"home-{width}.png")
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    context.close()
+
+
+def quote_geometry(page) -> dict:
+    """Where the open source card's highlighted quote is, next to the boxes it scrolls in."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('qa-chat').shadowRoot;
+        const text = root.querySelector('.source-text');
+        const rect = (e) => { const r = e.getBoundingClientRect();
+                              return {top: r.top, bottom: r.bottom, height: r.height}; };
+        return {mark: rect(text.querySelector('mark')), text: rect(text),
+                log: rect(root.querySelector('.log')), scrollTop: text.scrollTop,
+                pageY: window.scrollY}; }""")
+
+
+def assert_quote_in_view(page) -> None:
+    g = quote_geometry(page)
+    assert g["mark"]["height"] > 0, g
+    # The text box scrolled down past the captions to the quote, which it shows whole...
+    assert g["scrollTop"] > 0, g
+    assert g["text"]["top"] <= g["mark"]["top"] and g["mark"]["bottom"] <= g["text"]["bottom"], g
+    # ...and the conversation shows the quote too; the page itself did not move.
+    assert g["log"]["top"] <= g["mark"]["top"] and g["mark"]["bottom"] <= g["log"]["bottom"], g
+    assert g["pageY"] == 0
+
+
+def test_opening_a_citation_scrolls_its_quote_into_view(preamble_api, page):
+    page.goto(preamble_api.url + "/")
+    page.locator("qa-chat .launcher").click()
+    page.locator("qa-chat textarea").fill(HARBOUR_QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    chip = page.locator("qa-chat .chip").first
+    chip.click()
+    mark = page.locator("qa-chat .source mark")
+    mark.wait_for()
+    assert mark.inner_text() == "The Porthcove harbour festival drew 9,400 visitors on Sunday."
+    assert page.locator("qa-chat .source-text").inner_text().startswith("Photo 1:")
+    assert_quote_in_view(page)
+    chip.click()  # closed, then opened again: the quote is brought back into view
+    assert not mark.is_visible()
+    chip.click()
+    assert_quote_in_view(page)
+    assert page.errors == []

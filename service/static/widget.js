@@ -54,6 +54,47 @@
     return node;
   }
 
+  // The thumb icons are drawn, not typed: emoji render as empty boxes where no emoji font is
+  // installed. One outline of a hand, thumb up, in a 24-unit box; "down" is it turned over.
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const THUMB = "M7 10.5 10.6 3.2c1.6 0 2.9 1.3 2.7 2.9l-.4 3h5.4c1.5 0 2.6 1.3 2.3 2.8l-1.3 7"
+    + "c-.2 1.2-1.2 2.1-2.4 2.1H7zM3 10.5h4V21H3z";
+
+  function thumbIcon(direction) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    const attributes = { viewBox: "0 0 24 24", width: "16", height: "16", fill: "none",
+      stroke: "currentColor", "stroke-width": "2", "stroke-linejoin": "round",
+      "aria-hidden": "true", focusable: "false" };
+    for (const [key, value] of Object.entries(attributes)) svg.setAttribute(key, value);
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", THUMB);
+    if (direction === "down") path.setAttribute("transform", "rotate(180 12 12)");
+    svg.append(path);
+    return svg;
+  }
+
+  // Scroll a container, and only it, so that element sits in its middle (a quote taller
+  // than the container shows from its start). Not element.scrollIntoView: that also scrolls
+  // every ancestor, the host page around the widget included. The jump is instant, not
+  // smooth: no motion for readers who prefer reduced motion, and none needed by the others.
+  function centerIn(container, element) {
+    const outer = container.getBoundingClientRect();
+    const inner = element.getBoundingClientRect();
+    const slack = Math.max(0, (outer.height - inner.height) / 2);
+    container.scrollTop += inner.top - outer.top - slack;
+  }
+
+  // Scroll a container the least that shows all of element (its top, when it is taller).
+  function showIn(container, element) {
+    const outer = container.getBoundingClientRect();
+    const inner = element.getBoundingClientRect();
+    if (inner.bottom > outer.bottom) {
+      container.scrollTop += Math.min(inner.bottom - outer.bottom, inner.top - outer.top);
+    } else if (inner.top < outer.top) {
+      container.scrollTop -= outer.top - inner.top;
+    }
+  }
+
   function safeUrl(value) {
     try {
       const url = new URL(value);
@@ -302,10 +343,11 @@
           bar.append(h("span", { class: "thanks", text: "Not recorded." }));
         }
       };
-      const up = h("button", { class: "thumb", type: "button", "aria-label": "Helpful", text: "👍",
-        onclick: () => send("up", up) });
-      const down = h("button", { class: "thumb", type: "button", "aria-label": "Not helpful", text: "👎",
-        onclick: () => send("down", down) });
+      // The icon is hidden from assistive technology: the aria-label names the button.
+      const up = h("button", { class: "thumb", type: "button", "aria-label": "Helpful",
+        onclick: () => send("up", up) }, thumbIcon("up"));
+      const down = h("button", { class: "thumb", type: "button", "aria-label": "Not helpful",
+        onclick: () => send("down", down) }, thumbIcon("down"));
       bar.append(up, down);
       return bar;
     }
@@ -320,14 +362,25 @@
         if (box) {
           box.hidden = !box.hidden;
           chip.setAttribute("aria-expanded", String(!box.hidden));
+          if (!box.hidden) this.revealQuote(box); // hiding it dropped its scroll position
           return;
         }
         box = h("span", { class: "source", role: "group", "aria-label": `Source ${citation.n}` });
         bubble.append(box);
         chip.setAttribute("aria-expanded", "true");
         await this.fillSource(box, citation, result.passages || []);
+        this.revealQuote(box);
       });
       return chip;
+    }
+
+    // The article text around a quote can open with photo captions or a long preamble:
+    // bring the quote to the middle of the text's scroll box, then the box into the log.
+    revealQuote(box) {
+      const text = box.querySelector(".source-text");
+      const quote = text && text.querySelector("mark");
+      if (quote) centerIn(text, quote);
+      showIn(this.log, box);
     }
 
     async fillSource(box, citation, passages) {
