@@ -8,7 +8,7 @@ PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test test-fast lint bench clean browser
+.PHONY: install run test test-fast test-docker docker lint bench clean browser
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: install browser ## install, then run every test
 test-fast: install ## the quick loop: no real model, no browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q -n 2 -m "not model and not browser"
+
+docker: ## the service image, grounded-qa:latest (BASE_IMAGE=... to choose the base)
+	docker/build.sh grounded-qa:latest
+
+test-docker: install ## build the image, run it, ask it, rebuild an index volume with it
+	QA_TEST_DOCKER=1 $(BIN)/pytest -q -s -m docker tests/test_docker.py
 
 lint: install
 	$(BIN)/ruff check .
