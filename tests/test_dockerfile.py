@@ -1,4 +1,4 @@
-"""The Dockerfile is linted (no Docker engine runs here; see the README)."""
+"""The Dockerfile is linted (no Docker engine runs here; see docs/docker.md)."""
 
 from __future__ import annotations
 
