@@ -30,7 +30,7 @@ from qa.retriever import Candidate
 
 @dataclass(frozen=True)
 class ExtractionConfig:
-    """Sentence and rerank knobs; defaults chosen on held-out evaluation, see the README."""
+    """Sentence and rerank knobs; defaults chosen on held-out evaluation, see docs/benchmarks.md."""
 
     rerank_depth: int = 40  # fused candidates whose sentences are scored
     fused_weight: float = 1.0  # passage rank: fused score (scaled to the best one)

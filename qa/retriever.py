@@ -15,7 +15,7 @@ from qa.scoped import ScopeCache, Scoped
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Retrieval knobs; defaults chosen on held-out evaluation, see the README."""
+    """Retrieval knobs; defaults chosen on held-out evaluation, see docs/benchmarks.md."""
 
     candidates: int = 50  # how many each retriever proposes before fusion
     rrf_k: float = 60.0  # reciprocal rank fusion constant
@@ -23,7 +23,7 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     # A second search inside the question's time window (or, without time words, the
     # last ``recent_days``) is fused in with this weight: news questions mean recent news.
-    # Chosen on half of the news quick loop, checked on the other half (README).
+    # Chosen on half of the news quick loop, checked on the other half (docs/benchmarks.md).
     window_weight: float = 1.0
     recency_weight: float = 1.0
     recent_days: int = 7

@@ -1,6 +1,6 @@
 """What a question may search: the articles visible as of a date, narrowed by filters.
 
-Rules (the README repeats them):
+Rules (docs/api.md repeats them):
 
 - ``as_of``: an article published after that day is invisible; undated articles stay
   visible (nothing says they are from the future).

@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     model_cache: Path = Field(default_factory=default_cache_dir)  # ONNX exports
     # ONNX Runtime threads per embedding call; 0: every core. Every core answers one
     # client fastest (news quick loop p50 22 ms against 29 ms with one thread) for ~10%
-    # less throughput under 8 concurrent clients (README).
+    # less throughput under 8 concurrent clients (docs/configuration.md).
     embed_threads: int = Field(0, ge=0, le=256)
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
