@@ -13,6 +13,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from qa.live import LiveEngine, Watcher
 from service import admin, docs, errors, feedback, metrics, native, openai_api, widget
 from service.access import AccessControl
+from service.body_deadline import BodyDeadline
 from service.journal import Journal
 from service.mcp_server import build_mcp
 from service.middleware import BodyTimeout, CatchAll, DeclaredLengthLimit, SecurityHeaders
@@ -68,7 +69,10 @@ def create_app(settings: Settings | None = None, live: LiveEngine | None = None)
                                          json_response=True, host=settings.host).routes:
         app.router.routes.append(metrics.named(route))
     # Added innermost first: the last one added sees the request first.
-    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout,
+                       deadline=BodyDeadline(settings.body_deadline,
+                                             settings.body_deadline_per_64k),
+                       max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
     app.add_middleware(DeclaredLengthLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)

@@ -37,7 +37,7 @@ _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight",
                  "thousand", "thousands", "million", "millions", "billion", "billions",
                  "trillion", "half", "twenty", "thirty", "forty", "fifty", "sixty",
                  "seventy", "eighty", "ninety"}
-_DATE_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
+DATE_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december", "monday", "tuesday",
                "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday",
                "today", "tomorrow", "week", "month", "year", "decade", "century"}
@@ -72,9 +72,9 @@ def holds(kind: str, sentence: str, question: str) -> bool:
             continue
         if kind == NUMBER and (token[0].isdigit() or word in _NUMBER_WORDS):
             return True
-        if kind == DATE and (_YEAR.match(word) or word in _DATE_WORDS):
+        if kind == DATE and (_YEAR.match(word) or word in DATE_WORDS):
             return True
-        if kind == NAME and i > 0 and token[0].isupper() and word not in _DATE_WORDS:
+        if kind == NAME and i > 0 and token[0].isupper() and word not in DATE_WORDS:
             return True
     return False
 

@@ -2,6 +2,7 @@
 
 A follow-up ("How many of them were students?", "And who said that?") carries too
 little of its own to retrieve the right story, so it borrows the earlier user turns.
+("Who said that?" is first tried by rule, on the earlier answer: :mod:`qa.attribution`.)
 """
 
 from __future__ import annotations

@@ -15,7 +15,11 @@ import numpy as np
 from index.embedder import Embedder
 from index.integrity import WITHHELD
 from index.reader import IndexReader
+from index.records import Span
+from index.store import StoredChunk
 from qa.answer_types import answer_span, answer_type
+from qa.attribution import attribution, earlier_answer, locate
+from qa.attribution import confidence as attribution_confidence
 from qa.conversation import build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
@@ -27,6 +31,9 @@ from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
 
 ABSTENTION = "I don't know: the articles I have don't answer that."
 MAX_COPIES_LISTED = 20
+# Passages searched for the article an earlier answer was quoted from (it is nearly
+# always the first: the answer's own words are the query).
+LOCATE_DEPTH = 10
 log = logging.getLogger("qa.engine")
 NO_MATCH = "I don't know: no article matches the date and filters of this question."
 
@@ -89,6 +96,11 @@ class Engine:
         if not allowed.any() and self.index.manifest.articles:
             return Answer(NO_MATCH, False, 0.0, [], [], self.version, query.retrieval,
                           "no_matching_articles", as_of.isoformat(), ident)
+        quoted = earlier_answer(messages)
+        if quoted is not None:  # "And who said that?": answered by rule, or as usual
+            said = self._who_said(quoted, query.question, k, allowed, as_of, ident)
+            if said is not None:
+                return said
         window = time_window(query.question, as_of)
         prefer, prefer_weight = self._preference(window, as_of, allowed)
         # A follow-up retrieves with its borrowed context, but the answer must fit the
@@ -120,6 +132,42 @@ class Engine:
         citation, span = cited
         return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
                       self.version, query.retrieval, None, as_of.isoformat(), ident, span)
+
+    def _who_said(self, quoted: str, question: str, k: int, allowed: np.ndarray,
+                  as_of: date, ident: str) -> Answer | None:
+        """The sentence attributing an earlier answer (:mod:`qa.attribution`), cited; None
+        when the answer is not found word for word in an article it may cite, or no
+        sentence near it names a speaker (the question is then answered as usual)."""
+        vector = self.embedder.embed_one(quoted)
+        # The earlier answer is itself the best query for the passage that holds it.
+        candidates = self.retriever.search(quoted, vector, max(k, LOCATE_DEPTH),
+                                           None if allowed.all() else allowed)
+        articles = list(dict.fromkeys(c.stored.article_rowid for c in candidates))
+        found = locate(quoted, articles, self.index.store.article_text)
+        if found is None:
+            return None
+        rowid, start, end = found
+        text = self.index.store.article_text(rowid)
+        sentences = [(s.span.start, s.span.end)
+                     for s in self.index.sentences_in(rowid, 0, len(text))]
+        chosen = attribution(text, sentences, start, end)
+        if chosen is None:
+            return None
+        (first, last), distance = chosen
+        confidence = attribution_confidence(distance)
+        if confidence < self.config.min_confidence:
+            return None
+        passages = [_chunk_passage(c.stored, c.fused) for c in candidates[:k]]
+        pick = Pick(rowid, Span(first, last), confidence, 0.0, 0.0, 0)
+        cited = self._cite(pick, allowed, question)
+        if cited is None:  # the article's text is not what the build recorded
+            return Answer(ABSTENTION, False, confidence, [],
+                          [p for p in passages
+                           if p.article_id != self.index.catalog.article_id[rowid]],
+                          self.version, quoted, "withheld", as_of.isoformat(), ident)
+        citation, span = cited
+        return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
+                      self.version, quoted, None, as_of.isoformat(), ident, span)
 
     def _cite(self, pick: Pick, allowed: np.ndarray,
               question: str) -> tuple[Citation, AnswerSpan | None] | None:
@@ -189,8 +237,11 @@ def answer_id(messages: Sequence[Message], k: int, filters: Filters, as_of: date
 
 
 def _passage(evidence: Evidence) -> Passage:
-    stored = evidence.candidate.stored
+    return _chunk_passage(evidence.candidate.stored, evidence.score)
+
+
+def _chunk_passage(stored: StoredChunk, score: float) -> Passage:
     chunk = stored.chunk
     end = min(chunk.end, chunk.start + PASSAGE_MAX_CHARS)
     return Passage(chunk.article_id, chunk.id, stored.title, chunk.start, end,
-                   chunk.text[: end - chunk.start], round(evidence.score, 6))
+                   chunk.text[: end - chunk.start], round(score, 6))

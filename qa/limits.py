@@ -30,3 +30,8 @@ MAX_FILTER_VALUES = 100  # sources or article ids in one filter
 
 # HTTP: the request body, and how long a client may take to send it.
 MAX_BODY_BYTES = 1 << 20
+# The whole body's deadline: this many seconds per 64 KiB declared, never less than the
+# floor (the defaults of ``QA_BODY_DEADLINE_PER_64K`` and ``QA_BODY_DEADLINE``). A client
+# must keep up about 32 KiB/s; one trickling a byte a second is dropped at the deadline.
+BODY_DEADLINE_FLOOR = 5.0
+BODY_DEADLINE_PER_64K = 2.0

@@ -31,6 +31,7 @@ from qa.scope import ScopeError, parse_scope
 from qa.types import Answer, Message
 from service.durations import span_seconds
 from service.logs import configure_logging, get_logger
+from service.schemas import ChatResponse
 from service.server import configure_process, uvicorn_config
 from service.settings import TOP_K, Settings
 
@@ -295,7 +296,9 @@ def ask(
     reader = _open(settings, Expectation.of(embedder))
     answer = Engine(reader, embedder, settings.answer_config()).answer(messages, top_k=top_k,
                                                                         scope=scope)
-    typer.echo(json.dumps(asdict(answer), indent=2, ensure_ascii=False) if as_json
+    # --json prints what POST /api/chat returns for the same question: one schema, made
+    # by the same code, so a script can switch between the two without renaming fields.
+    typer.echo(ChatResponse.of(answer).model_dump_json(indent=2) if as_json
                else _render(answer))
 
 

@@ -26,6 +26,7 @@ from qa.scope import ScopeError, article_as_of, missing_article, parse_day, pars
 from qa.types import Message
 from service.asking import ask
 from service.journal import Journal
+from service.schemas import ChatResponse
 
 INSTRUCTIONS = (
     "Grounded answers from a news archive. Every answer is text quoted from an article, "
@@ -88,12 +89,9 @@ def build_mcp(live: LiveEngine, journal: Journal | None) -> MCPServer:
         with refusals(), live.use() as engine:
             found = ask(engine, journal, [Message("user", question)], None,
                         parse_scope(as_of, filters), "mcp")
-        return {"answer": found.text, "grounded": found.grounded,
-                "confidence": found.confidence, "reason": found.reason,
-                "citations": [asdict(c) for c in found.citations],
-                "answer_id": found.answer_id, "as_of": found.as_of,
-                "answer_span": asdict(found.answer_span) if found.answer_span else None,
-                "index_version": found.index_version}
+        # The same object POST /api/chat returns (same schema, same code), less the
+        # passages: an assistant that wants them calls search_articles.
+        return ChatResponse.of(found).model_dump(mode="json", exclude={"passages"})
 
     @server.tool()
     def get_article(id: str, start: Annotated[int | None, Field(None, ge=0)] = None,

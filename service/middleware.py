@@ -12,6 +12,8 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from qa.limits import MAX_BODY_BYTES
+from service.body_deadline import BodyDeadline, declared_length
 from service.errors import error_response
 
 log = logging.getLogger("qa.api")
@@ -71,29 +73,50 @@ class SecurityHeaders(HttpMiddleware):
         await self.app(scope, receive, with_headers)
 
 
+# A 408 leaves the rest of the body unread on the connection: it cannot carry another
+# request, so the response says it is the last and uvicorn closes the connection.
+CLOSE = {"Connection": "close"}
+
+
 class BodyTimeout(HttpMiddleware):
-    """A request body whose next part takes longer than ``seconds`` gets a 408.
+    """A request body that is too slow gets a 408 and its connection is closed: when its
+    next part takes longer than ``seconds`` (a stall), or when the whole of it takes longer
+    than its :class:`BodyDeadline` (a trickle), counted from the request's headers.
 
     Only while the body is incomplete: afterwards ``receive`` waits for a disconnect,
     which may rightly take as long as a streamed response.
     """
 
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
+    def __init__(self, app: ASGIApp, seconds: float, deadline: BodyDeadline | None = None,
+                 max_body_bytes: int = MAX_BODY_BYTES) -> None:
         super().__init__(app)
         self.seconds = seconds
+        self.deadline = deadline or BodyDeadline()
+        self.max_body_bytes = max_body_bytes
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         complete = False
+        loop = asyncio.get_running_loop()
+        allowed = self.deadline.seconds(declared_length(scope.get("headers", [])),
+                                        self.max_body_bytes)
+        ends_at = loop.time() + allowed
 
         async def timed_receive() -> Message:
             nonlocal complete
             if complete:
                 return await receive()
+            left = ends_at - loop.time()
             try:
-                message = await asyncio.wait_for(receive(), self.seconds)
+                if left <= 0:
+                    raise TimeoutError
+                message = await asyncio.wait_for(receive(), min(self.seconds, left))
             except TimeoutError:
+                if left <= self.seconds:
+                    raise HTTPException(408, f"the whole request body did not arrive "
+                                             f"within {allowed:g} seconds",
+                                        headers=CLOSE) from None
                 raise HTTPException(408, f"the request body did not arrive within "
-                                         f"{self.seconds:g} seconds") from None
+                                         f"{self.seconds:g} seconds", headers=CLOSE) from None
             complete = message["type"] != "http.request" or not message.get("more_body")
             return message
 

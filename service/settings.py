@@ -26,7 +26,15 @@ from index.readers import MAX_ARTICLE_CHARS
 from index.vector_index import KINDS
 from index.web import FetchSettings
 from qa.engine import AnswerConfig
-from qa.limits import MAX_BODY_BYTES, MAX_QUESTION_CHARS, TOP_K_DEFAULT, TOP_K_MAX, TOP_K_MIN
+from qa.limits import (
+    BODY_DEADLINE_FLOOR,
+    BODY_DEADLINE_PER_64K,
+    MAX_BODY_BYTES,
+    MAX_QUESTION_CHARS,
+    TOP_K_DEFAULT,
+    TOP_K_MAX,
+    TOP_K_MIN,
+)
 
 # The one pair of bounds on top_k, for the setting, the HTTP schemas and the CLI.
 TopK = Annotated[int, Field(ge=TOP_K_MIN, le=TOP_K_MAX)]
@@ -82,6 +90,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(MAX_BODY_BYTES, ge=1024)
     header_timeout: float = Field(10.0, gt=0)  # seconds to send a request's headers
     body_timeout: float = Field(10.0, gt=0)  # seconds between two parts of a body
+    # The whole body's deadline: max(body_deadline, body_deadline_per_64k per 64 KiB).
+    body_deadline: float = Field(BODY_DEADLINE_FLOOR, gt=0)
+    body_deadline_per_64k: float = Field(BODY_DEADLINE_PER_64K, gt=0)
     keep_alive_timeout: float = Field(5.0, gt=0)  # idle seconds before a connection closes
     retention_days: float = Field(90.0, gt=0)  # how long the journal keeps questions, feedback
     log_questions: bool = False  # put question text in the access log

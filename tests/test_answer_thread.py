@@ -36,7 +36,8 @@ def noted(tmp_path):
     """A live server answering with a thread-noting embedder, and that embedder."""
     embedder = ThreadNotingEmbedder()
     build(tmp_path / "ix", embedder, write_stories(tmp_path / "corpus"))
-    with serve(tmp_path / "ix", embedder, body_timeout=30) as server:
+    # A held body must not meet its timeout or deadline while the test runs.
+    with serve(tmp_path / "ix", embedder, body_timeout=30, body_deadline=30) as server:
         server.wait_ready()
         yield server, embedder
 

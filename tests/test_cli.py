@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.conftest import ROOT, SEEDS
+from index.embedder import HashingEmbedder
+from tests.conftest import ROOT, SEEDS, serve
 
 QA = str(Path(sys.executable).parent / "qa")
 
@@ -36,10 +38,29 @@ def test_build_status_verify_ask(tmp_path, corpus_dir):
     answer = run("ask", "How many loaves does the bakery bake a day?", "--index-dir", ix,
                  "--json", QA_MIN_CONFIDENCE="0.25")
     body = json.loads(answer.stdout)
-    assert body["grounded"] and "800 loaves" in body["text"]
+    assert body["grounded"] and "800 loaves" in body["answer"]
     text = run("ask", "How many loaves does the bakery bake a day?", "--index-dir", ix,
                QA_MIN_CONFIDENCE="0.25")
     assert "[1] Bakery Wins National Bread Prize, 2024-03-05 (bakery" in text.stdout
+
+
+def test_ask_json_is_what_the_api_returns(tmp_path, corpus_dir):
+    """``qa ask --json`` prints the object ``POST /api/chat`` returns for the question."""
+    ix = tmp_path / "ix"
+    assert run("index", "build", str(corpus_dir), "--index-dir", str(ix)).returncode == 0
+    question = "How many council seats did the Green Party win?"
+    printed = run("ask", question, "--index-dir", str(ix), "--json", QA_MIN_CONFIDENCE="0.25")
+    assert printed.returncode == 0, printed.stderr
+    cli = json.loads(printed.stdout)
+    with serve(ix, HashingEmbedder(256), min_confidence=0.25) as server:
+        server.wait_ready()
+        api = httpx.post(server.url + "/api/chat", json={
+            "messages": [{"role": "user", "content": question}]}).json()
+    assert set(cli) == set(api) >= {"answer", "grounded", "confidence", "citations",
+                                    "passages", "index_version", "answer_id"}
+    assert "text" not in cli and cli["grounded"] and "14 of the 40" in cli["answer"]
+    assert (cli["answer"], cli["citations"]) == (api["answer"], api["citations"])
+    assert cli == api  # the same answer, id and passages too: one schema, one code path
 
 
 def test_default_sources_are_the_seeds(tmp_path):

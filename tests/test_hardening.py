@@ -297,7 +297,10 @@ def test_a_body_that_stops_arriving_is_a_408(server):
     sock = raw(server)
     sock.sendall(b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 100\r\n\r\n{\"messages\"")
-    assert_json_error(*read_response(sock), 408, "did not arrive")
+    status, headers, body = read_response(sock)
+    assert_json_error(status, headers, body, 408, "did not arrive")
+    assert headers["connection"] == "close"  # the unread rest cannot carry a request
+    assert sock.recv(1024) == b""
 
 
 def test_json_responses_are_nosniff(server):

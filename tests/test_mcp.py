@@ -13,6 +13,7 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from service.schemas import ChatResponse
 from tests.conftest import build, serve, write_stories
 from tests.test_cli import QA
 
@@ -56,6 +57,8 @@ def check(seen: dict) -> None:
     answered = seen["answered"]
     assert answered["grounded"] and "800 loaves" in answered["answer"]
     assert answered["answer_id"].startswith("ans_")
+    # The fields of POST /api/chat, by the same names (the passages are search_articles').
+    assert set(answered) == set(ChatResponse.model_fields) - {"passages"}
     citation = answered["citations"][0]
     assert seen["span"]["text"] == citation["quote"]  # offsets mean the same characters
     passages = seen["searched"]["passages"]
