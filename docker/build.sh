@@ -16,4 +16,6 @@ shopt -s nullglob
 for crt in /usr/local/share/ca-certificates/*.crt; do
     cp "$crt" docker/ca/
 done
-docker build --build-arg "BASE_IMAGE=$base" -t "$tag" .
+# DOCKER_BUILD_FLAGS: extra flags for docker build, e.g. --no-cache for a cold build.
+# shellcheck disable=SC2086
+docker build ${DOCKER_BUILD_FLAGS:-} --build-arg "BASE_IMAGE=$base" -t "$tag" .
