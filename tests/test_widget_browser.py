@@ -389,6 +389,76 @@ def test_answer_shows_its_source_date_age_and_takes_feedback(api, host, page):
     assert [r.question for r in rated] == [QUESTION]
 
 
+CONFIDENCE_WORDS = ("Likely right", "Possibly right", "Unsure")
+
+
+def confidence_words(confidence: float) -> str:
+    """The bands widget.js's confidenceWords draws."""
+    return ("Likely right" if confidence >= 0.75 else "Possibly right" if confidence >= 0.5
+            else "Unsure")
+
+
+def contrast(fg: str, bg: str) -> float:
+    """The WCAG contrast ratio of two opaque computed colours ("rgb(r, g, b)")."""
+    def luminance(css: str) -> float:
+        channels = [int(x) / 255 for x in re.findall(r"\d+", css)[:3]]
+        r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                   for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def label_colours(page) -> dict:
+    return page.evaluate("""() => {
+        const label = document.querySelector('qa-chat').shadowRoot.querySelector('.confidence');
+        const style = getComputedStyle(label);
+        return {color: style.color, background: style.backgroundColor}; }""")
+
+
+def test_answer_shows_its_confidence_in_words(api, host, page):
+    server, _ = api
+    abstain_question = "Quantum chromodynamics gluon lattice?"
+    assert not api_answer(server.url, abstain_question)["grounded"]
+    open_and_ask(page, host.url + "/page.html", abstain_question)
+    abstention = page.locator("qa-chat .message.assistant.abstain")
+    abstention.wait_for()
+    assert abstention.locator(".confidence").count() == 0  # no label on "I don't know"
+    page.get_by_role("button", name="Clear").click()  # the next question comes on its own
+
+    expected = api_answer(server.url, QUESTION)
+    assert expected["grounded"]
+    page.locator("qa-chat textarea").fill(QUESTION)
+    page.locator("qa-chat textarea").press("Enter")
+    answer = page.locator("qa-chat .message.assistant").last
+    answer.locator(".chip").first.wait_for()
+    label = answer.locator(".confidence")
+    assert label.count() == 1
+    words = label.locator(".confidence-words").inner_text()
+    assert words in CONFIDENCE_WORDS
+    assert words == confidence_words(expected["confidence"])
+    # The number is in the tooltip and in the text a screen reader reads with the words.
+    title = label.get_attribute("title")
+    shown = re.fullmatch(r"Confidence (\d\.\d\d): the estimated chance this answer is right",
+                         title)
+    assert shown and abs(float(shown[1]) - expected["confidence"]) <= 0.005, title
+    assert label.text_content() == (f"{words} (confidence {shown[1]}: the estimated chance "
+                                    "this answer is right)")
+    assert label.locator(".visually-hidden").bounding_box()["width"] <= 1
+    light = label_colours(page)
+    assert contrast(light["color"], light["background"]) >= 4.5, light
+
+    # The dark theme, on an answer restored from the session: still labelled, still legible.
+    page.goto(host.url + "/dark.html")
+    page.locator("qa-chat .launcher").click()
+    restored = page.locator("qa-chat .message.assistant .confidence-words")
+    assert restored.all_inner_texts() == [words]
+    dark = label_colours(page)
+    assert dark["background"] != light["background"]
+    assert contrast(dark["color"], dark["background"]) >= 4.5, dark
+    assert page.errors == []
+
+
 def test_data_sources_and_since_restrict_what_is_searched(host, page):
     bodies = []
     page.on("request", lambda r: bodies.append(json.loads(r.post_data))

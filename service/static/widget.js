@@ -41,6 +41,15 @@
     return `Published ${published}: ${years === 1 ? "over a year" : `${years} years`} before this answer.`;
   }
 
+  // The answer's confidence (0..1, calibrated: the estimated chance it is right) in words.
+  // 0.75 and up: right at least three times in four; 0.5 and up: right at least half the time.
+  // The server sends no grounded answer below its own threshold, so "Unsure" is the low band.
+  function confidenceWords(confidence) {
+    if (confidence >= 0.75) return "Likely right";
+    if (confidence >= 0.5) return "Possibly right";
+    return "Unsure";
+  }
+
   function h(tag, props, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(props || {})) {
@@ -317,6 +326,8 @@
             part.slice(to));
         } else if (part) bubble.append(part);
       }
+      const label = this.confidenceLabel(result.confidence);
+      if (label) bubble.append(label);
       if (first) {
         const origin = [first.source, first.published].filter(Boolean).join(" · ");
         if (origin) bubble.append(h("span", { class: "origin", text: origin }));
@@ -325,6 +336,21 @@
       }
       bubble.append(this.thumbs(result));
       return bubble;
+    }
+
+    // "Likely right" beside a grounded answer; the number is in the tooltip and, for screen
+    // readers, in visually hidden text (all of it text nodes, never HTML).
+    confidenceLabel(confidence) {
+      if (typeof confidence !== "number" || !Number.isFinite(confidence)) return null;
+      const number = confidence.toFixed(2);
+      const words = confidenceWords(confidence);
+      return h("span", {
+        class: "confidence", "data-confidence": number,
+        title: `Confidence ${number}: the estimated chance this answer is right`,
+      },
+        h("span", { class: "confidence-words", text: words }),
+        h("span", { class: "visually-hidden",
+          text: ` (confidence ${number}: the estimated chance this answer is right)` }));
     }
 
     thumbs(result) {
