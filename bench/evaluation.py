@@ -20,6 +20,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from bench.calibration import confident_half_precision, ece
 from index.builder import Builder
 from index.chunking import ChunkerConfig
 from index.embedder import Embedder
@@ -56,6 +57,9 @@ class Scores:
     abstention_rate: float = 0.0
     latency_p50_ms: float = 0.0
     latency_p95_ms: float = 0.0
+    ece: float = 0.0  # of the answers given, confidence against being right
+    confident_half_precision: float = 0.0
+    mean_confidence: float = 0.0
 
 
 def normalise(text: str) -> str:
@@ -96,21 +100,30 @@ def sample(questions: list[Question], n: int | None, seed: int) -> list[Question
 
 def score_ranked(ranked_texts: Sequence[Sequence[str]], answers: Sequence[str | None],
                  golds: Sequence[Sequence[str]], latencies: Sequence[float],
-                 abstained: Sequence[bool]) -> Scores:
-    """Metrics from each question's ranked passage texts and answer."""
+                 abstained: Sequence[bool],
+                 confidences: Sequence[float] | None = None) -> Scores:
+    """Metrics from each question's ranked passage texts and answer (and, when given, the
+    answer's confidence)."""
     n = len(golds)
     hit1 = hit5 = mrr = acc = 0.0
-    for texts, answer, gold in zip(ranked_texts, answers, golds, strict=True):
+    given: list[tuple[float, bool]] = []
+    for i, (texts, answer, gold) in enumerate(zip(ranked_texts, answers, golds, strict=True)):
         ranks = [i for i, t in enumerate(texts[:10]) if contains(t[:PASSAGE_CHARS], gold)]
         hit1 += bool(ranks and ranks[0] < 1)
         hit5 += bool(ranks and ranks[0] < 5)
         mrr += 1.0 / (ranks[0] + 1) if ranks else 0.0
-        acc += bool(answer) and contains(answer[:ANSWER_CHARS], gold)
+        right = bool(answer) and contains(answer[:ANSWER_CHARS], gold)
+        acc += right
+        if confidences is not None and answer:
+            given.append((confidences[i], right))
     lat = np.asarray(latencies) * 1000
+    conf, right = [c for c, _ in given], [r for _, r in given]
     return Scores(n=n, hit1=hit1 / n, hit5=hit5 / n, mrr10=mrr / n, answer_accuracy=acc / n,
                   abstention_rate=sum(abstained) / n,
                   latency_p50_ms=float(np.percentile(lat, 50)),
-                  latency_p95_ms=float(np.percentile(lat, 95)))
+                  latency_p95_ms=float(np.percentile(lat, 95)),
+                  ece=ece(conf, right), confident_half_precision=confident_half_precision(
+                      conf, right), mean_confidence=float(np.mean(conf)) if conf else 0.0)
 
 
 def answer_text(answer: Answer) -> str | None:
@@ -121,7 +134,7 @@ def answer_text(answer: Answer) -> str | None:
 def run_engine(engine: Engine, questions: Sequence[Question],
                progress: Callable[[int], None] | None = None) -> Scores:
     """Ask every question through the engine (as ``POST /api/chat`` does) and score it."""
-    texts, answers, latencies, abstained = [], [], [], []
+    texts, answers, latencies, abstained, confidences = [], [], [], [], []
     for i, q in enumerate(questions):
         began = time.perf_counter()
         answer = engine.answer([Message("user", q.text)], top_k=10)
@@ -129,9 +142,11 @@ def run_engine(engine: Engine, questions: Sequence[Question],
         texts.append([p.text for p in answer.passages])
         answers.append(answer_text(answer))
         abstained.append(not answer.grounded)
+        confidences.append(answer.confidence)
         if progress:
             progress(i + 1)
-    return score_ranked(texts, answers, [q.answers for q in questions], latencies, abstained)
+    return score_ranked(texts, answers, [q.answers for q in questions], latencies, abstained,
+                        confidences)
 
 
 def floor_costs_ms(embedder: Embedder, vectors: faiss.Index, texts: Sequence[str],
@@ -182,6 +197,7 @@ def evaluate_squad(path: Path, embedder: Embedder, config: AnswerConfig,
         index_dir, build_seconds = build_index(Path(tmp) / "squad", articles, embedder, chunker,
                                                sentence_vectors)
         engine = Engine(open_published(index_dir), embedder, config)
+        threshold = engine.thresholds
         scores = run_engine(engine, chosen, progress)
         floor = search_cost_ms(engine, chosen)
         false_answer_rate = None
@@ -198,6 +214,9 @@ def evaluate_squad(path: Path, embedder: Embedder, config: AnswerConfig,
         "hit@5": round(scores.hit5, 4), "mrr@10": round(scores.mrr10, 4),
         "answer_accuracy": round(scores.answer_accuracy, 4),
         "abstention_rate": round(scores.abstention_rate, 4),
+        "ece": round(scores.ece, 4),
+        "confident_half_precision": round(scores.confident_half_precision, 4),
+        "mean_confidence": round(scores.mean_confidence, 4),
         "latency_p50_ms": round(scores.latency_p50_ms, 2),
         "latency_p95_ms": round(scores.latency_p95_ms, 2),
         "search_floor_p50_ms": round(floor, 2),
@@ -205,5 +224,5 @@ def evaluate_squad(path: Path, embedder: Embedder, config: AnswerConfig,
         "index_build_s": round(build_seconds, 2),
         "false_answer_rate_wrong_corpus": (round(false_answer_rate, 4)
                                            if false_answer_rate is not None else None),
-        "model": embedder.name, "min_confidence": config.min_confidence,
+        "model": embedder.name, "min_confidence": threshold,
     }

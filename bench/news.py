@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.calibration import confident_half_precision, ece
 from bench.evaluation import ANSWER_CHARS, PASSAGE_CHARS, answer_text, contains
 from index.builder import Builder, BuildReport
 from index.chunking import ChunkerConfig
@@ -91,6 +92,11 @@ class NewsScores:
     abstention_rate: float
     latency_p50_ms: float
     latency_p95_ms: float
+    # Of the answers given: the calibration error of their confidence against being
+    # right, and the share right among the more confident half.
+    ece: float = 0.0
+    confident_half_precision: float = 0.0
+    mean_confidence: float = 0.0
 
     def to_dict(self) -> dict:
         """Rounded, for JSON and tables."""
@@ -109,6 +115,7 @@ def score(questions: Sequence[NewsQuestion], answers: Sequence[Answer],
     """The protocol's metrics from each question's answer (its passages best first)."""
     n = len(questions)
     hit1 = hit5 = mrr = article5 = correct = 0.0
+    given: list[tuple[float, bool]] = []  # (confidence, right) of each answer given
     for q, answer in zip(questions, answers, strict=True):
         rank = first_hit(q, answer)
         hit1 += rank == 0
@@ -116,11 +123,17 @@ def score(questions: Sequence[NewsQuestion], answers: Sequence[Answer],
         mrr += 1.0 / (rank + 1) if rank is not None else 0.0
         article5 += any(p.article_id in q.answer_articles for p in answer.passages[:5])
         text = answer_text(answer)
-        correct += bool(text) and contains(text[:ANSWER_CHARS], q.answers)
+        right = bool(text) and contains(text[:ANSWER_CHARS], q.answers)
+        correct += right
+        if answer.grounded:
+            given.append((answer.confidence, right))
     ms = np.asarray(latencies or [0.0]) * 1000
+    conf, right = [c for c, _ in given], [r for _, r in given]
     return NewsScores(n, hit1 / n, hit5 / n, mrr / n, article5 / n, correct / n,
                       sum(not a.grounded for a in answers) / n,
-                      float(np.percentile(ms, 50)), float(np.percentile(ms, 95)))
+                      float(np.percentile(ms, 50)), float(np.percentile(ms, 95)),
+                      ece(conf, right), confident_half_precision(conf, right),
+                      float(np.mean(conf)) if conf else 0.0)
 
 
 def ask_all(engine: Engine, questions: Sequence[NewsQuestion],
@@ -153,6 +166,7 @@ def evaluate_news(folder: Path, embedder: Embedder, config: AnswerConfig, index_
         raise ValueError(f"no questions in {Path(folder) / QUESTIONS}")
     report = build(index_dir, archive_of(folder, quick), embedder, chunker)
     engine = Engine(open_published(index_dir), embedder, config)
+    threshold = engine.thresholds
     try:
         answers, latencies = ask_all(engine, questions, progress)
         version, articles = engine.version, engine.index.manifest.articles
@@ -164,5 +178,5 @@ def evaluate_news(folder: Path, embedder: Embedder, config: AnswerConfig, index_
         "index_version": version, "index_articles": articles,
         "build": report.summary(), "embedded_texts": report.embedded_texts,
         "build_s": round(report.seconds, 1), "model": embedder.name,
-        "min_confidence": config.min_confidence,
+        "min_confidence": threshold,
     }

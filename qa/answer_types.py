@@ -23,7 +23,8 @@ _NUMBER_Q = re.compile(r"\b(how (many|much|old|long|far|tall|big|large|often)|wh
                        re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(when)\b|\b(what|which) (year|day|date|month|week)\b",
                      re.IGNORECASE)
-_NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|\b(which|what) "
+_NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|"
+                     r"\bwhat(?: is|'s|’s| was) the name\b|\b(which|what) "
                      r"(person|man|woman|company|companies|team|country|countries|city|"
                      r"state|nation|organi[sz]ation|group|party|player|singer|actor|actress"
                      r"|artist|band|brand|network|firm|agency|airline|leader|official|"
@@ -40,7 +41,10 @@ _NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight",
 DATE_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
                "september", "october", "november", "december", "monday", "tuesday",
                "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday",
-               "today", "tomorrow", "week", "month", "year", "decade", "century"}
+               "today", "tomorrow", "week", "month", "year", "decade", "century",
+               # abbreviated months ("Aug. 15") and the unambiguous seasons
+               "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
+               "nov", "dec", "summer", "winter", "autumn"}
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|\d[\d,.:%]*")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 
@@ -64,19 +68,23 @@ def _question_words(question: str) -> frozenset[str]:
 def holds(kind: str, sentence: str, question: str) -> bool:
     """True when the sentence has a token of the wanted kind that the question lacks."""
     asked = _question_words(question)
-    # Token by token, stopping at the first hit: most sentences hold one early.
-    for i, match in enumerate(_TOKEN.finditer(sentence)):
-        token = match.group()
-        word = token.lower().rstrip(".,")
-        if word in asked:
-            continue
-        if kind == NUMBER and (token[0].isdigit() or word in _NUMBER_WORDS):
-            return True
-        if kind == DATE and (_YEAR.match(word) or word in DATE_WORDS):
-            return True
-        if kind == NAME and i > 0 and token[0].isupper() and word not in DATE_WORDS:
-            return True
+    tokens = _TOKEN.findall(sentence)
+    if kind == NUMBER:
+        return any((t[0].isdigit() or w in _NUMBER_WORDS) and w not in asked
+                   for t, w in _words(tokens))
+    if kind == DATE:
+        return any((_YEAR.match(w) or w in DATE_WORDS) and w not in asked
+                   for _, w in _words(tokens))
+    if kind == NAME:
+        # Not the sentence's first token: any sentence opens with a capital.
+        return any(t[0].isupper() and w not in DATE_WORDS and w not in asked
+                   for t, w in _words(tokens[1:]))
     return False
+
+
+def _words(tokens: list[str]):
+    """Each token with its comparable form (lower case, no trailing stop or comma)."""
+    return ((t, t.lower().rstrip(".,")) for t in tokens)
 
 
 _NUMBER_RUN = re.compile(

@@ -20,15 +20,24 @@ from index.store import StoredChunk
 from qa.answer_types import answer_span, answer_type
 from qa.attribution import attribution, earlier_answer, locate
 from qa.attribution import confidence as attribution_confidence
-from qa.conversation import build_query
+from qa.conversation import Query, build_query
 from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
+from qa.scorer import (
+    AnswerScorer,
+    SentenceCandidate,
+    candidates,
+    features,
+    packaged_scorer,
+)
 from qa.timewords import Window, time_window
 from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
 
+# The abstention threshold of the hand-set scoring (tuned with it on held-out questions).
+RULES_MIN_CONFIDENCE = 0.35
 ABSTENTION = "I don't know: the articles I have don't answer that."
 MAX_COPIES_LISTED = 20
 # Passages searched for the article an earlier answer was quoted from (it is nearly
@@ -43,7 +52,9 @@ class AnswerConfig:
     """Answering knobs: retrieval, extraction, and the abstention threshold."""
 
     top_k: int = TOP_K_DEFAULT
-    min_confidence: float = 0.35
+    # Below it the service abstains. None: the learned scorer's own threshold where it
+    # picks the answer (chosen on its training side), else RULES_MIN_CONFIDENCE.
+    min_confidence: float | None = None
     max_question_chars: int = MAX_QUESTION_CHARS
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     extraction: ExtractionConfig = field(default_factory=ExtractionConfig)
@@ -59,16 +70,34 @@ def confidence_of(pick: Pick, top: Evidence) -> float:
     return round(min(1.0, max(0.0, raw)), 4)
 
 
+# ``Engine(scorer=...)`` not given: the packaged scorer; None: the hand-set rules only.
+DEFAULT_SCORER = object()
+
+
+class ArticleTexts(dict):
+    """Article texts by rowid, each read from the store on first use."""
+
+    def __init__(self, read) -> None:
+        super().__init__()
+        self._read = read
+
+    def __missing__(self, rowid: int) -> str:
+        self[rowid] = text = self._read(rowid)
+        return text
+
+
 class Engine:
     """Answers questions over one opened index with one embedder."""
 
     def __init__(self, index: IndexReader, embedder: Embedder,
-                 config: AnswerConfig | None = None) -> None:
+                 config: AnswerConfig | None = None,
+                 scorer: AnswerScorer | object | None = DEFAULT_SCORER) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or AnswerConfig()
         self.retriever = Retriever(index, self.config.retrieval)
         self.extractor = Extractor(index, self.config.extraction)
+        self.scorer = packaged_scorer() if scorer is DEFAULT_SCORER else scorer
 
     @property
     def version(self) -> str:
@@ -101,6 +130,56 @@ class Engine:
             said = self._who_said(quoted, query.question, k, allowed, as_of, ident)
             if said is not None:
                 return said
+        ranked = self._ranked(query, k, allowed, as_of)
+        passages = [_passage(e) for e in ranked[:k]]
+        if self._learned(query):
+            pick, confidence, floor = self._learned_pick(query.question, ranked)
+        else:
+            pick = self.extractor.pick(ranked, same_story=bool(query.context))
+            confidence = confidence_of(pick, ranked[0]) if pick else 0.0
+            floor = None
+        if pick is None or confidence < self.threshold(floor):
+            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
+                          query.retrieval, "low_confidence", as_of.isoformat(), ident)
+        cited = self._cite(pick, allowed, query.question)
+        if cited is None:  # the article's text is not what the build recorded
+            passages = [p for p in passages
+                        if p.article_id != self.index.catalog.article_id[pick.article_rowid]]
+            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
+                          query.retrieval, "withheld", as_of.isoformat(), ident)
+        citation, span = cited
+        return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
+                      self.version, query.retrieval, None, as_of.isoformat(), ident, span)
+
+    def threshold(self, learned: float | None) -> float:
+        """The confidence below which the answer is withheld ("I don't know"): the
+        configured one, else the learned scorer's for the question (``learned``), else
+        the hand-set rules' one."""
+        if self.config.min_confidence is not None:
+            return self.config.min_confidence
+        return RULES_MIN_CONFIDENCE if learned is None else learned
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The thresholds questions on their own are held to, by kind of corpus."""
+        if self.config.min_confidence is None and self.scorer is not None \
+                and self.scorer.embedder == self.embedder.name:
+            return dict(self.scorer.min_confidence)
+        return {"any": self.threshold(None)}
+
+    def evidence(self, question: str, scope: Scope | None = None,
+                 k: int | None = None) -> list[Evidence]:
+        """A single question's reranked passages, as ``answer`` ranks them (for the
+        scorer's training data and diagnostics)."""
+        query = build_query([Message("user", question)], self.config.max_question_chars)
+        scope = scope or Scope()
+        as_of = scope.as_of or today()
+        allowed = visible(self.index.catalog, self.index.store, scope, as_of)
+        return self._ranked(query, self.config.top_k if k is None else k, allowed, as_of)
+
+    def _ranked(self, query: Query, k: int, allowed: np.ndarray,
+                as_of: date) -> list[Evidence]:
+        """Retrieve, rerank by sentence evidence and fold wire copies: passages best first."""
         window = time_window(query.question, as_of)
         prefer, prefer_weight = self._preference(window, as_of, allowed)
         # A follow-up retrieves with its borrowed context, but the answer must fit the
@@ -115,23 +194,37 @@ class Engine:
                                            prefer_weight)
         # Wire copies of one story answer once: their later passages make room for others.
         meant = (window.start, window.end) if window else (as_of, as_of)
-        ranked = fold_copies(self.extractor.rerank(query, qvector, candidates, meant),
-                             self.index.catalog.article_group)
-        passages = [_passage(e) for e in ranked[:k]]
-        pick = self.extractor.pick(ranked, same_story=bool(query.context))
-        confidence = confidence_of(pick, ranked[0]) if pick else 0.0
-        if pick is None or confidence < self.config.min_confidence:
-            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
-                          query.retrieval, "low_confidence", as_of.isoformat(), ident)
-        cited = self._cite(pick, allowed, query.question)
-        if cited is None:  # the article's text is not what the build recorded
-            passages = [p for p in passages
-                        if p.article_id != self.index.catalog.article_id[pick.article_rowid]]
-            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
-                          query.retrieval, "withheld", as_of.isoformat(), ident)
-        citation, span = cited
-        return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
-                      self.version, query.retrieval, None, as_of.isoformat(), ident, span)
+        return fold_copies(self.extractor.rerank(query, qvector, candidates, meant),
+                           self.index.catalog.article_group)
+
+    def _learned(self, query: Query) -> bool:
+        """Whether the learned scorer picks this answer: a question on its own, with the
+        model the scorer was trained on (follow-ups keep the hand-set rules: the scorer
+        has seen no conversation)."""
+        return (self.scorer is not None and not query.context and not query.answered
+                and self.scorer.embedder == self.embedder.name)
+
+    def _learned_pick(self, question: str,
+                      ranked: list[Evidence]) -> tuple[Pick | None, float, float | None]:
+        """The candidate sentence the scorer finds likeliest to hold the answer, that
+        probability as the confidence, and the scorer's threshold for this question."""
+        texts = ArticleTexts(self.index.store.article_text)
+        cands = candidates(ranked, texts)
+        if not cands:
+            return None, 0.0, None
+        rows = features(question, cands, ranked, self._copies(cands))
+        probability = self.scorer.probability(rows)
+        best = int(np.argmax(probability))  # the first of equals: the better-ranked one
+        c = cands[best]
+        pick = Pick(c.article_rowid, Span(c.start, c.end), float(probability[best]),
+                    c.dense, c.lexical, c.passage_rank)
+        return (self.extractor.widen(pick), round(float(probability[best]), 4),
+                self.scorer.threshold(rows))
+
+    def _copies(self, cands: list[SentenceCandidate]) -> dict[int, int]:
+        """How many wire copies each candidate's article has."""
+        return {r: len(self.index.catalog.copies_of(r))
+                for r in {c.article_rowid for c in cands}}
 
     def _who_said(self, quoted: str, question: str, k: int, allowed: np.ndarray,
                   as_of: date, ident: str) -> Answer | None:
@@ -155,7 +248,7 @@ class Engine:
             return None
         (first, last), distance = chosen
         confidence = attribution_confidence(distance)
-        if confidence < self.config.min_confidence:
+        if confidence < self.threshold(None):
             return None
         passages = [_chunk_passage(c.stored, c.fused) for c in candidates[:k]]
         pick = Pick(rowid, Span(first, last), confidence, 0.0, 0.0, 0)

@@ -195,7 +195,7 @@ class Extractor:
                 if best is None or score > best.score:
                     best = Pick(s.sentence.article_rowid, s.sentence.span, score, s.dense,
                                 s.lexical, rank)
-        return self._widen(best) if best else None
+        return self.widen(best) if best else None
 
     def _coverage(self, rows: np.ndarray, weights: dict[str, float]) -> np.ndarray:
         """Each sentence's IDF-weighted share of the question's terms."""
@@ -287,7 +287,7 @@ class Extractor:
             weights[t] = self.config.context_weight * idf(t)
         return weights
 
-    def _widen(self, pick: Pick) -> Pick:
+    def widen(self, pick: Pick) -> Pick:
         """Join a too-short sentence with the next one in its article (when it fits)."""
         cfg = self.config
         if pick.span.end - pick.span.start >= cfg.min_chars:

@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     top_k: TopK = TOP_K_DEFAULT
-    min_confidence: float = Field(AnswerConfig.min_confidence, ge=0.0, le=1.0)
+    # None: the answer scorer's own threshold (or the hand-set rules' with another model)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
     chunk_size: int = Field(ChunkerConfig.chunk_size, ge=100, le=4000)
     chunk_overlap: int = Field(ChunkerConfig.chunk_overlap, ge=0, le=1000)
     keep_builds: int = Field(3, ge=1)

@@ -174,7 +174,8 @@ def test_an_incremental_build_over_a_damaged_build_rebuilds_in_full(tmp_path):
 def test_a_sigbus_crash_is_restarted_onto_an_intact_build(tmp_path):
     """The one damage a process cannot survive: a memory-mapped vectors file truncated
     under it. Supervised (as docs/qa.service does it: restart on any exit), the server is
-    back within 10 s, on the newest intact build."""
+    back on the newest intact build (within 10 s on an idle machine; the test allows 30 so
+    that a loaded one does not fail it: it checks the recovery, not its speed)."""
     source = write_stories(tmp_path / "src")
     index_dir = tmp_path / "ix"
     assert qa_build(source, index_dir).returncode == 0
@@ -214,8 +215,8 @@ def test_a_sigbus_crash_is_restarted_onto_an_intact_build(tmp_path):
         assert server.wait(timeout=10) == -signal.SIGBUS
         crashed = time.monotonic()
         server = start()  # what Restart=always does
-        body = until(lambda: (r := served()) and r["index_version"] == older and r, 10)
-        assert time.monotonic() - crashed < 10
+        body = until(lambda: (r := served()) and r["index_version"] == older and r, 30)
+        assert time.monotonic() - crashed < 30
         assert newer in body["warning"] and CHUNK_VECTORS in body["warning"]
         assert ask(url).json()["index_version"] == older
     finally:

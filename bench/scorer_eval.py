@@ -1,0 +1,104 @@
+"""The answer scorer against the hand-set rules, in one run, on the test sides.
+
+- SQuAD dev, test half (its articles, split by ``bench.scorer_data``), over the index of
+  all of SQuAD dev;
+- news, the 2025 quick loop over ``quick-articles``, as of the day after each quiz.
+
+For each: hit@1, hit@5, answer accuracy, abstention, mean confidence, ECE and the
+precision of the more confident half of the answers, and the answer's p50 time. The same
+index and questions for both rows; only the answer step differs.
+
+    python -m bench.scorer_eval --squad ../shared/eval/squad-v1.1-dev.json \
+        --news ../shared/eval/news-rtqa
+
+writes bench/results/scorer.{md,json}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from bench.evaluation import load_squad, run_engine
+from bench.news import ask_all, load_questions, score
+from bench.scorer_archives import OUT
+from index.embedder import load_embedder
+from index.reader import open_published
+from qa.engine import Engine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+KEYS = ("hit@1", "hit@5", "answer_accuracy", "abstention", "mean_confidence", "ece",
+        "confident_half_precision", "p50_ms")
+
+
+def squad_rows(path: Path) -> list[dict]:
+    embedder = load_embedder("all-MiniLM-L6-v2")
+    split = json.loads((OUT / "squad-split.json").read_text())
+    test = set(split["test"])
+    questions = [q for q in load_squad(path)[1] if q.article in test]
+    rows = []
+    for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
+        engine = Engine(open_published(OUT / "squad" / "index"), embedder,
+                        **({} if scorer else {"scorer": None}))
+        s = run_engine(engine, questions)
+        rows.append({"set": f"SQuAD test half ({len(questions)} q)", "system": name,
+                     "hit@1": s.hit1, "hit@5": s.hit5, "answer_accuracy": s.answer_accuracy,
+                     "abstention": s.abstention_rate, "mean_confidence": s.mean_confidence,
+                     "ece": s.ece, "confident_half_precision": s.confident_half_precision,
+                     "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds})
+        engine.close()
+    return rows
+
+
+def news_rows(folder: Path) -> list[dict]:
+    embedder = load_embedder("all-MiniLM-L6-v2")
+    questions = load_questions(folder, quick=True)
+    rows = []
+    for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
+        engine = Engine(open_published(OUT / "news-quick-index"), embedder,
+                        **({} if scorer else {"scorer": None}))
+        answers, latencies = ask_all(engine, questions)
+        s = score(questions, answers, latencies)
+        rows.append({"set": f"news 2025 quick loop ({len(questions)} q)", "system": name,
+                     "hit@1": s.hit1, "hit@5": s.hit5, "answer_accuracy": s.answer_accuracy,
+                     "abstention": s.abstention_rate, "mean_confidence": s.mean_confidence,
+                     "ece": s.ece, "confident_half_precision": s.confident_half_precision,
+                     "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds})
+        engine.close()
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| set | system | " + " | ".join(KEYS) + " | threshold |",
+             "|---|---|" + "---|" * (len(KEYS) + 1)]
+    for r in rows:
+        lines.append(f"| {r['set']} | {r['system']} | "
+                     + " | ".join(f"{r[k]:.3f}" if k != "p50_ms" else f"{r[k]:.1f}"
+                                  for k in KEYS) + f" | {r['threshold']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", type=Path)
+    parser.add_argument("--news", type=Path)
+    args = parser.parse_args()
+    began = time.perf_counter()
+    rows = (squad_rows(args.squad) if args.squad else []) + \
+        (news_rows(args.news) if args.news else [])
+    text = table(rows)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "scorer.json").write_text(json.dumps(
+        {"rows": rows, "seconds": round(time.perf_counter() - began)}, indent=2) + "\n")
+    (RESULTS / "scorer.md").write_text(
+        "# The learned answer scorer against the hand-set rules\n\n"
+        "`python -m bench.scorer_eval` (see its docstring): the test sides of the split "
+        "made by `bench/scorer_data.py` (seed 13); the scorer was trained on the other "
+        "sides only (`bench/scorer_train.py`).\n\n" + text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""The learned answer scorer: its file, its features, and how the engine uses it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa.conversation import build_query
+from qa.engine import RULES_MIN_CONFIDENCE, ArticleTexts
+from qa.scorer import (
+    DOMAINS,
+    FEATURES,
+    MODEL_FILE,
+    AnswerScorer,
+    Forest,
+    candidates,
+    domain_of,
+    features,
+    packaged_scorer,
+)
+from qa.types import Message
+from tests.conftest import SEEDS, build, engine_for, write_stories
+
+
+def scorer_for(embedder_name: str, weights: dict[str, float], threshold: float = 0.3,
+               cut: float = 0.5) -> AnswerScorer:
+    """An honest scorer of stumps: each named feature above ``cut`` adds its weight to the
+    log-odds; the calibration maps log-odds -1..3 linearly onto 0..1."""
+    names = list(weights)
+    tree = lambda f: ([FEATURES.index(f), 0, 0], [cut, 0.0, 0.0], [1, 1, 2], [2, 1, 2],  # noqa: E731
+                      [False, True, True], [0.0, 0.0, weights[f]])
+    parts = [tree(f) for f in names] or [([0, 0, 0], [0.0] * 3, [1, 1, 2], [2, 1, 2],
+                                          [True] * 3, [0.0] * 3)]
+    forest = Forest(*(np.array([p[i] for p in parts]) for i in range(6)), depth=1,
+                    baseline=0.0)
+    line = (np.array([-1.0, 3.0]), np.array([0.0, 1.0]))
+    return AnswerScorer(embedder_name, forest, {d: line for d in DOMAINS},
+                        dict.fromkeys(DOMAINS, threshold), "test")
+
+
+def test_a_saved_scorer_reads_back_the_same(tmp_path):
+    scorer = scorer_for("m", {"dense": 2.0, "lexical": 1.0}, 0.2)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scorer.to_dict()))
+    again = AnswerScorer.load(path)
+    rows = np.random.default_rng(1).normal(size=(5, len(FEATURES)))
+    assert np.array_equal(again.probability(rows), scorer.probability(rows))
+    assert again.min_confidence == {"dated": 0.2, "undated": 0.2} and again.embedder == "m"
+
+
+def test_a_file_for_other_features_is_refused(tmp_path):
+    data = scorer_for("m", {}).to_dict()
+    data["features"] = data["features"][:-1]
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="not an answer-scorer"):
+        AnswerScorer.load(path)
+
+
+def test_the_trees_score_and_the_calibration_maps():
+    scorer = scorer_for("m", {"dense": 1.0, "lexical": 2.0})
+    rows = np.zeros((4, len(FEATURES)))
+    rows[:, FEATURES.index("dense")] = [0.0, 0.9, 0.0, 0.9]
+    rows[:, FEATURES.index("lexical")] = [0.0, 0.0, 0.9, 0.9]
+    assert scorer.raw(rows).tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert scorer.probability(rows).tolist() == [0.25, 0.5, 0.75, 1.0]
+
+
+@pytest.fixture
+def story_index(tmp_path, hashing):
+    source = write_stories(tmp_path / "src")
+    build(tmp_path / "ix", hashing, source)
+    return tmp_path / "ix"
+
+
+def test_features_describe_every_candidate(story_index, hashing):
+    engine = engine_for(story_index, hashing)
+    ranked = engine.evidence("How many residents were evacuated?")
+    cands = candidates(ranked, ArticleTexts(engine.index.store.article_text))
+    rows = features("How many residents were evacuated?", cands, ranked)
+    assert rows.shape == (len(cands), len(FEATURES)) and len(cands) > 1
+    assert np.isfinite(rows).all()
+    text = engine.index.store.article_text(cands[0].article_rowid)
+    for c in cands:  # each candidate is its article's text at its offsets
+        assert engine.index.store.article_text(c.article_rowid)[c.start:c.end] == c.text
+    assert text
+    kind = rows[:, FEATURES.index("kind_number")]
+    assert (kind == 1).all()
+    holds = rows[:, FEATURES.index("holds_number")]
+    with_number = [any(ch.isdigit() for ch in c.text) for c in cands]
+    assert holds[np.array(with_number)].all()
+
+
+def test_the_engine_answers_with_the_scorer_pick_and_probability(story_index, hashing):
+    # A scorer that only likes sentences with a number: the answer must hold one, and its
+    # confidence is that sentence's calibrated probability.
+    scorer = scorer_for(hashing.name, {"holds_number": 2.0, "dense": 0.5}, threshold=0.1)
+    engine = engine_for(story_index, hashing, min_confidence=None)
+    engine.scorer = scorer
+    answer = engine.answer([Message("user", "How many residents were evacuated?")])
+    assert answer.grounded and any(ch.isdigit() for ch in answer.citations[0].quote)
+    assert 0.1 <= answer.confidence <= 1.0
+    assert engine.thresholds == {"dated": 0.1, "undated": 0.1}
+    # Below the scorer's own threshold: "I don't know", the passages still returned.
+    engine.scorer = replace(scorer, min_confidence=dict.fromkeys(DOMAINS, 0.99))
+    abstained = engine.answer([Message("user", "How many residents were evacuated?")])
+    assert not abstained.grounded and abstained.passages
+    assert abstained.reason == "low_confidence"
+
+
+def test_another_model_keeps_the_hand_set_rules(story_index, hashing):
+    engine = engine_for(story_index, hashing, min_confidence=None)
+    engine.scorer = scorer_for("some-other-model", {"dense": 1.0})
+    assert not engine._learned(engine_query("How many residents were evacuated?"))
+    assert engine.thresholds == {"any": RULES_MIN_CONFIDENCE}
+
+
+def engine_query(question: str):
+    return build_query([Message("user", question)], 1000)
+
+
+@pytest.mark.skipif(not MODEL_FILE.exists(), reason="no packaged scorer")
+def test_the_packaged_scorer_loads():
+    scorer = packaged_scorer()
+    assert scorer is not None and scorer.embedder == "all-MiniLM-L6-v2"
+    assert set(scorer.min_confidence) == set(DOMAINS)
+    assert all(0.0 < v < 0.5 for v in scorer.min_confidence.values())
+    for xs, ys in scorer.calibration.values():
+        assert np.all(np.diff(xs) >= 0) and np.all(np.diff(ys) >= 0)
+
+
+def test_the_domain_is_read_from_the_rows():
+    rows = np.zeros((3, len(FEATURES)))
+    assert domain_of(rows) == "undated"
+    rows[1, FEATURES.index("recency")] = 0.2
+    assert domain_of(rows) == "dated"
+
+
+@pytest.fixture(scope="module")
+def seed_engine(tmp_path_factory, real_model):
+    index_dir = tmp_path_factory.mktemp("seed") / "ix"
+    build(index_dir, real_model, SEEDS)
+    engine = engine_for(index_dir, real_model, min_confidence=None)
+    yield engine
+    engine.close()
+
+
+@pytest.mark.model
+@pytest.mark.skipif(not MODEL_FILE.exists(), reason="no packaged scorer")
+@pytest.mark.parametrize("question", [
+    "How many people died at the Kabul airport?",  # the article gives no number
+    "What is the name of the Taliban leader?",  # nor any name
+    "What is the capital of France?",
+])
+def test_the_scorer_does_not_vouch_for_what_the_article_does_not_say(seed_engine, question):
+    answer = seed_engine.answer([Message("user", question)])
+    assert not answer.grounded or answer.confidence < 0.2, answer
