@@ -1,12 +1,13 @@
 """Train the answer scorer on the training sides, calibrate it on a held-apart fold, and
 report it on the test sides; writes the model into the package.
 
-Data: ``bench.scorer_data`` (candidate features and labels). Gradient-boosted trees are fitted
-on 80% of the training questions (grouped: a question's candidates stay together), the
-isotonic calibration on the other 20%, on each question's chosen candidate (the answer):
-so ``confidence`` is the probability that the answer, not just any candidate, is right.
-The two corpora weigh the same in both fits. The abstention threshold is chosen on the
-training side: the highest at which fewer than 4% of training questions abstain.
+Data: ``bench.scorer_data`` (candidate features and labels). Gradient-boosted trees
+(scikit-learn) rank the candidates; the isotonic calibration is fitted on out-of-fold
+scores of each question's chosen candidate (the answer), one map per kind of corpus
+(dated news, undated reference text): so ``confidence`` is the probability that the
+answer, not just any candidate, is right. The corpora weigh the same. The abstention
+thresholds are chosen on the training side: the highest at which fewer than 4% of the
+training questions abstain.
 
     python -m bench.scorer_train [--write]    # --write: save qa/models/answer-scorer.json
 """
@@ -148,11 +149,10 @@ def stacked(parts: list[Set]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit(train: list[Set], seed: int) -> AnswerScorer:
-    """The trees on the reference-text sides (SQuAD and its unanswerable questions:
-    thousands of questions, enough to learn which sentence answers); the calibration of
-    their scores per kind of corpus, and the thresholds, from scores of questions the trees
-    never saw: out-of-fold for SQuAD (undated), the news training questions (dated; news
-    is too small a set to rank with, but it says what a score means on news)."""
+    """The trees on the ``RANK_SIDES`` (SQuAD, its unanswerable questions, news); the
+    calibration of their scores per kind of corpus, and the thresholds, from scores of
+    questions the trees never saw (out-of-fold: each answerable question is scored by the
+    trees fitted on the other folds). The final trees are fitted on everything."""
     from sklearn.isotonic import IsotonicRegression
 
     rank = [d for d in train if d.name in RANK_SIDES]
