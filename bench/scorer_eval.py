@@ -33,6 +33,15 @@ KEYS = ("hit@1", "hit@5", "answer_accuracy", "abstention", "mean_confidence", "e
         "confident_half_precision", "p50_ms")
 
 
+def row(where: str, system: str, s, engine: Engine) -> dict:
+    """One table row from a run's scores (SQuAD's or news's: the same fields)."""
+    return {"set": where, "system": system, "hit@1": s.hit1, "hit@5": s.hit5,
+            "answer_accuracy": s.answer_accuracy, "abstention": s.abstention_rate,
+            "mean_confidence": s.mean_confidence, "ece": s.ece,
+            "confident_half_precision": s.confident_half_precision,
+            "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds}
+
+
 def squad_rows(path: Path) -> list[dict]:
     embedder = load_embedder("all-MiniLM-L6-v2")
     split = json.loads((OUT / "squad-split.json").read_text())
@@ -42,12 +51,8 @@ def squad_rows(path: Path) -> list[dict]:
     for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
         engine = Engine(open_published(OUT / "squad" / "index"), embedder,
                         **({} if scorer else {"scorer": None}))
-        s = run_engine(engine, questions)
-        rows.append({"set": f"SQuAD test half ({len(questions)} q)", "system": name,
-                     "hit@1": s.hit1, "hit@5": s.hit5, "answer_accuracy": s.answer_accuracy,
-                     "abstention": s.abstention_rate, "mean_confidence": s.mean_confidence,
-                     "ece": s.ece, "confident_half_precision": s.confident_half_precision,
-                     "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds})
+        rows.append(row(f"SQuAD test half ({len(questions)} q)", name,
+                        run_engine(engine, questions), engine))
         engine.close()
     return rows
 
@@ -60,12 +65,8 @@ def news_rows(folder: Path) -> list[dict]:
         engine = Engine(open_published(OUT / "news-quick-index"), embedder,
                         **({} if scorer else {"scorer": None}))
         answers, latencies = ask_all(engine, questions)
-        s = score(questions, answers, latencies)
-        rows.append({"set": f"news 2025 quick loop ({len(questions)} q)", "system": name,
-                     "hit@1": s.hit1, "hit@5": s.hit5, "answer_accuracy": s.answer_accuracy,
-                     "abstention": s.abstention_rate, "mean_confidence": s.mean_confidence,
-                     "ece": s.ece, "confident_half_precision": s.confident_half_precision,
-                     "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds})
+        rows.append(row(f"news 2025 quick loop ({len(questions)} q)", name,
+                        score(questions, answers, latencies), engine))
         engine.close()
     return rows
 
