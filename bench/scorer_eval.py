@@ -89,6 +89,13 @@ def main() -> None:
     began = time.perf_counter()
     rows = (squad_rows(args.squad) if args.squad else []) + \
         (news_rows(args.news) if args.news else [])
+    # A set not asked this time keeps its rows from the last run (each set's two rows
+    # always come from one run).
+    if (RESULTS / "scorer.json").exists():
+        sets = {r["set"].split(" (")[0] for r in rows}
+        kept = [r for r in json.loads((RESULTS / "scorer.json").read_text())["rows"]
+                if r["set"].split(" (")[0] not in sets]
+        rows = kept + rows
     text = table(rows)
     print(text)
     RESULTS.mkdir(exist_ok=True)
