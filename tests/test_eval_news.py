@@ -56,6 +56,8 @@ def test_eval_news_scores_and_reuses_its_index(tmp_path):
     assert result["index_articles"] == 3 and result["embedded_texts"] > 0
     assert result["hit1"] == 1.0 and result["article_hit5"] == 1.0
     assert 0.0 <= result["answer_accuracy"] <= 1.0 and result["abstention_rate"] == 0.0
+    # What the confidence means: calibration error and the surest half's precision.
+    assert 0.0 <= result["ece"] <= 1.0 and 0.0 <= result["confident_half_precision"] <= 1.0
     second = run(*args, "--output", str(tmp_path / "out.json"), QA_MIN_CONFIDENCE="0")
     again = json.loads(second.stdout)
     assert again["embedded_texts"] == 0 and "unchanged" in again["build"]
