@@ -122,6 +122,10 @@ class LiveEngine:
                 # Its files changed under it (a stat each, every poll): go to an intact one.
                 self._refused[build_id] = "damaged while served: " + "; ".join(damage)
                 return self._fall_back(build_id, self._refused[build_id])
+            if build_id in self._refused:
+                # Damaged while served: a build never changes, so it is not opened again
+                # (every poll would fail on it), and the warning keeps its first reason.
+                return False
             if self._failed and self._failed[0] == build_id and time.monotonic() < self._failed[1]:
                 return False
             try:
