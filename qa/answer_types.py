@@ -6,9 +6,11 @@ sentences a bonus; it never invents text. The rules, by the question's opening w
 
 - number: "how many / much / old / long / far", "what percentage / number / share";
   a sentence holds one with digits or a number word that the question lacks.
-- date: "when", "what year / day / date / month"; a year, month, weekday or date word.
-- name: "who / whom / whose / where", "which or what + person, company, team, country,
-  city, ..."; a capitalised word (not opening the sentence) that the question lacks.
+- date: "when", "what year / day / date / month"; a year, month (or its abbreviation),
+  weekday, season or date word.
+- name: "who / whom / whose / where", "what is the name of", "which or what + person,
+  company, team, country, city, ..."; a capitalised word (not opening the sentence) that
+  the question lacks.
 """
 
 from __future__ import annotations

@@ -212,7 +212,7 @@ class Engine:
         cands = candidates(ranked, texts)
         if not cands:
             return None, 0.0, None
-        rows = features(question, cands, ranked, self._copies(cands))
+        rows = features(question, cands, ranked, self.copy_counts(cands))
         probability = self.scorer.probability(rows)
         best = int(np.argmax(probability))  # the first of equals: the better-ranked one
         c = cands[best]
@@ -221,7 +221,7 @@ class Engine:
         return (self.extractor.widen(pick), round(float(probability[best]), 4),
                 self.scorer.threshold(rows))
 
-    def _copies(self, cands: list[SentenceCandidate]) -> dict[int, int]:
+    def copy_counts(self, cands: list[SentenceCandidate]) -> dict[int, int]:
         """How many wire copies each candidate's article has."""
         return {r: len(self.index.catalog.copies_of(r))
                 for r in {c.article_rowid for c in cands}}
