@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from index.terms import terms
 from qa.answer_types import DATE, NAME, NUMBER, answer_type, holds
 from qa.extract import Evidence
 
+log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
 FORMAT = "answer-scorer/3"
 # How many reranked passages the answer may come from (their sentences are the candidates).
@@ -330,7 +332,15 @@ class AnswerScorer:
         return self.min_confidence[domain_of(rows)]
 
 
-@lru_cache(maxsize=1)
-def packaged_scorer() -> AnswerScorer | None:
-    """The scorer shipped with the package, or None when there is none."""
-    return AnswerScorer.load() if MODEL_FILE.exists() else None
+@lru_cache(maxsize=4)
+def packaged_scorer(path: Path = MODEL_FILE) -> AnswerScorer | None:
+    """The scorer shipped with the package, or None when there is none or it cannot be
+    read (logged once: the service then answers with the hand-set rules, not at all
+    is worse)."""
+    if not path.exists():
+        return None
+    try:
+        return AnswerScorer.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.error("answer scorer %s not used: %s", path.name, exc)
+        return None

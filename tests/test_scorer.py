@@ -168,3 +168,11 @@ def test_calibration_error_and_the_confident_half():
     assert ece([0.9, 0.9], [False, False]) == pytest.approx(0.9)
     assert confident_half_precision([0.9, 0.1, 0.8, 0.2], [True, False, False, True]) == 0.5
     assert confident_half_precision([0.9, 0.1, 0.8, 0.2], [True, False, True, False]) == 1.0
+
+
+def test_an_unreadable_scorer_file_leaves_the_hand_set_rules(tmp_path, caplog):
+    path = tmp_path / "answer-scorer.json"
+    path.write_text("{not json")
+    assert packaged_scorer(path) is None
+    assert "not used" in caplog.text
+    assert packaged_scorer(tmp_path / "missing.json") is None
