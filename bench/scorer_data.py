@@ -31,7 +31,8 @@ from bench.news import NewsQuestion, load_questions
 from bench.scorer_archives import OUT
 from index.embedder import load_embedder
 from index.reader import open_published
-from qa.engine import ArticleTexts, Engine
+from qa.engine import Engine
+from qa.extract import ArticleTexts
 from qa.scope import Filters, Scope
 from qa.scorer import candidates, features
 

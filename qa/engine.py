@@ -21,7 +21,7 @@ from qa.answer_types import answer_span, answer_type
 from qa.attribution import attribution, earlier_answer, locate
 from qa.attribution import confidence as attribution_confidence
 from qa.conversation import Query, build_query
-from qa.extract import Evidence, ExtractionConfig, Extractor, Pick
+from qa.extract import ArticleTexts, Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
@@ -72,18 +72,6 @@ def confidence_of(pick: Pick, top: Evidence) -> float:
 
 # ``Engine(scorer=...)`` not given: the packaged scorer; None: the hand-set rules only.
 DEFAULT_SCORER = object()
-
-
-class ArticleTexts(dict):
-    """Article texts by rowid, each read from the store on first use."""
-
-    def __init__(self, read) -> None:
-        super().__init__()
-        self._read = read
-
-    def __missing__(self, rowid: int) -> str:
-        self[rowid] = text = self._read(rowid)
-        return text
 
 
 class Engine:
@@ -141,15 +129,23 @@ class Engine:
         if pick is None or confidence < self.threshold(floor):
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
                           query.retrieval, "low_confidence", as_of.isoformat(), ident)
-        cited = self._cite(pick, allowed, query.question)
-        if cited is None:  # the article's text is not what the build recorded
-            passages = [p for p in passages
-                        if p.article_id != self.index.catalog.article_id[pick.article_rowid]]
-            return Answer(ABSTENTION, False, confidence, [], passages, self.version,
-                          query.retrieval, "withheld", as_of.isoformat(), ident)
+        return self._cited_answer(pick, confidence, passages, allowed, query.question,
+                                  query.retrieval, as_of, ident)
+
+    def _cited_answer(self, pick: Pick, confidence: float, passages: list[Passage],
+                      allowed: np.ndarray, question: str, retrieval: str, as_of: date,
+                      ident: str) -> Answer:
+        """The grounded answer citing ``pick``, or an abstention (``withheld``, without
+        that article's passages) when the article's text is not what the build recorded."""
+        cited = self._cite(pick, allowed, question)
+        if cited is None:
+            rejected = self.index.catalog.article_id[pick.article_rowid]
+            return Answer(ABSTENTION, False, confidence, [],
+                          [p for p in passages if p.article_id != rejected], self.version,
+                          retrieval, "withheld", as_of.isoformat(), ident)
         citation, span = cited
         return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
-                      self.version, query.retrieval, None, as_of.isoformat(), ident, span)
+                      self.version, retrieval, None, as_of.isoformat(), ident, span)
 
     def threshold(self, learned: float | None) -> float:
         """The confidence below which the answer is withheld ("I don't know"): the
@@ -162,8 +158,7 @@ class Engine:
     @property
     def thresholds(self) -> dict[str, float]:
         """The thresholds questions on their own are held to, by kind of corpus."""
-        if self.config.min_confidence is None and self.scorer is not None \
-                and self.scorer.embedder == self.embedder.name:
+        if self.config.min_confidence is None and self._scorer_fits:
             return dict(self.scorer.min_confidence)
         return {"any": self.threshold(None)}
 
@@ -201,8 +196,12 @@ class Engine:
         """Whether the learned scorer picks this answer: a question on its own, with the
         model the scorer was trained on (follow-ups keep the hand-set rules: the scorer
         has seen no conversation)."""
-        return (self.scorer is not None and not query.context and not query.answered
-                and self.scorer.embedder == self.embedder.name)
+        return self._scorer_fits and not query.context and not query.answered
+
+    @property
+    def _scorer_fits(self) -> bool:
+        """A scorer is loaded and was trained on this engine's model's similarities."""
+        return self.scorer is not None and self.scorer.embedder == self.embedder.name
 
     def _learned_pick(self, question: str,
                       ranked: list[Evidence]) -> tuple[Pick | None, float, float | None]:
@@ -252,15 +251,8 @@ class Engine:
             return None
         passages = [_chunk_passage(c.stored, c.fused) for c in candidates[:k]]
         pick = Pick(rowid, Span(first, last), confidence, 0.0, 0.0, 0)
-        cited = self._cite(pick, allowed, question)
-        if cited is None:  # the article's text is not what the build recorded
-            return Answer(ABSTENTION, False, confidence, [],
-                          [p for p in passages
-                           if p.article_id != self.index.catalog.article_id[rowid]],
-                          self.version, quoted, "withheld", as_of.isoformat(), ident)
-        citation, span = cited
-        return Answer(f"{citation.quote} [1]", True, confidence, [citation], passages,
-                      self.version, quoted, None, as_of.isoformat(), ident, span)
+        return self._cited_answer(pick, confidence, passages, allowed, question, quoted,
+                                  as_of, ident)
 
     def _cite(self, pick: Pick, allowed: np.ndarray,
               question: str) -> tuple[Citation, AnswerSpan | None] | None:

@@ -11,6 +11,7 @@ the days the question means.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -19,7 +20,7 @@ import numpy as np
 from index.arrays import rows_float32, runs
 from index.catalog import UNDATED, day_number
 from index.reader import IndexReader
-from index.records import Span
+from index.records import Chunk, Span
 from index.store import StoredSentence
 from index.terms import terms
 from qa.answer_types import answer_type, holds
@@ -222,17 +223,11 @@ class Extractor:
         lender = np.full(len(sentences.rows), len(pool))
         np.minimum.at(lender, held, np.repeat(np.arange(len(pool)), counts))
         score = sentences.score.copy()
-        texts: dict[int, str] = {}  # article texts read, by article rowid
+        texts = ArticleTexts(self.index.store.article_text)
         for i in read.tolist():
-            cand = pool[int(lender[i])]
             article, start, end = sentences.places[i].tolist()
-            chunk = cand.stored.chunk
-            if chunk.start <= start and end <= chunk.end:
-                said = chunk.text[start - chunk.start : end - chunk.start]
-            else:
-                if article not in texts:
-                    texts[article] = self.index.store.article_text(article)
-                said = texts[article][start:end]
+            said = sentence_text(pool[int(lender[i])].stored.chunk, article, start, end,
+                                 texts)
             if kind and holds(kind, said, query.question):
                 score[i] += cfg.type_weight
             if query.answered and _already_given(said, query.answered):
@@ -299,6 +294,27 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
+
+
+class ArticleTexts(dict):
+    """Article texts by rowid, each read from the store on first use."""
+
+    def __init__(self, read: Callable[[int], str]) -> None:
+        super().__init__()
+        self._read = read
+
+    def __missing__(self, rowid: int) -> str:
+        self[rowid] = text = self._read(rowid)
+        return text
+
+
+def sentence_text(chunk: Chunk, article_rowid: int, start: int, end: int,
+                  texts: ArticleTexts) -> str:
+    """A sentence's text: from the chunk it was found in when it lies inside it (no
+    read), else from its article."""
+    if chunk.start <= start and end <= chunk.end:
+        return chunk.text[start - chunk.start:end - chunk.start]
+    return texts[article_rowid][start:end]
 
 
 def _segment_max(values: np.ndarray, first: np.ndarray, counts: np.ndarray) -> list[float]:

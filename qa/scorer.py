@@ -33,7 +33,7 @@ import numpy as np
 
 from index.terms import terms
 from qa.answer_types import DATE, NAME, NUMBER, answer_type, holds
-from qa.extract import Evidence
+from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
@@ -81,12 +81,11 @@ class SentenceCandidate:
     passage_rank: int  # of the best-ranked passage holding it
 
 
-def candidates(ranked: list[Evidence], texts: dict[int, str],
+def candidates(ranked: list[Evidence], texts: ArticleTexts,
                passages: int = PASSAGES) -> list[SentenceCandidate]:
     """The distinct sentences of the top ``passages`` reranked passages, in rank order.
 
-    ``texts`` holds article texts already read, by rowid; a sentence that crosses its
-    chunk's edge is read from its article (added to ``texts``)."""
+    A sentence that crosses its chunk's edge is read from its article (``texts``)."""
     out: list[SentenceCandidate] = []
     seen: set[tuple[int, int]] = set()
     for rank, ev in enumerate(ranked[:passages]):
@@ -97,10 +96,7 @@ def candidates(ranked: list[Evidence], texts: dict[int, str],
                 continue
             seen.add(key)
             start, end = s.sentence.span.start, s.sentence.span.end
-            if chunk.start <= start and end <= chunk.end:
-                text = chunk.text[start - chunk.start:end - chunk.start]
-            else:
-                text = texts[s.sentence.article_rowid][start:end]
+            text = sentence_text(chunk, s.sentence.article_rowid, start, end, texts)
             out.append(SentenceCandidate(s.sentence.article_rowid, start, end, text,
                                          s.dense, s.lexical, s.score, rank))
     return out

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from qa.conversation import build_query
-from qa.engine import RULES_MIN_CONFIDENCE, ArticleTexts
+from qa.engine import RULES_MIN_CONFIDENCE
+from qa.extract import ArticleTexts
 from qa.scorer import (
     DOMAINS,
     FEATURES,
