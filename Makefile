@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
 	touch $(BIN)/activate
 
 install: $(BIN)/activate ## a .venv with the project and its dev tools
