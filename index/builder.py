@@ -50,7 +50,7 @@ from index.lexical import LexicalBuilder
 from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.pooling import POOLED, STANDALONE, Slot, embed_one_pass, place_sentences
 from index.reader import IndexReader
-from index.readers import MAX_ARTICLE_CHARS, UnreadableFile, discover, read_source
+from index.readers import MAX_ARTICLE_CHARS, FileReader, UnreadableFile, discover, read_here
 from index.records import Article
 from index.sentence_table import SentenceTableWriter
 from index.store import StoreWriter
@@ -169,17 +169,18 @@ class _Previous:
     rows: dict[str, tuple[int, str]]  # article id -> (article rowid, content hash)
 
 
-def read_sources(sources: Sequence[Path], max_article_chars: int | None = MAX_ARTICLE_CHARS
+def read_sources(sources: Sequence[Path], max_article_chars: int | None = MAX_ARTICLE_CHARS,
+                 reader: FileReader = read_here,
                  ) -> tuple[list[Article], list[tuple[str, str]]]:
     """Read every article under the sources; unreadable files and bad items (a line, a
-    list item, an article over ``max_article_chars``) are reported, not fatal."""
+    list item, an article over ``max_article_chars``) are reported, not fatal.
+    ``reader`` reads the files (here, or on a cluster)."""
     articles: dict[str, Article] = {}
     skipped: list[tuple[str, str]] = []
-    for source in discover(sources):
-        try:
-            read = read_source(source, max_article_chars)
-        except UnreadableFile as exc:
-            skipped.append((str(exc.path), exc.reason))
+    found = discover(sources)
+    for source, read in zip(found, reader(found, max_article_chars), strict=True):
+        if isinstance(read, UnreadableFile):
+            skipped.append((str(read.path), read.reason))
             continue
         skipped += read.report(source.path)
         for article in read.articles:

@@ -63,6 +63,16 @@ class Embedder(ABC):
         """Each text's vector and its tokens' states; for embedders that pool tokens."""
         raise NotImplementedError(f"the {self.backend} embedder does not expose tokens")
 
+    def pooled_pass(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
+                    progress: ProgressFn | None = None,
+                    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Run each text through the model once: its vector, and for each of its spans
+        the normalised mean of the token states inside it (None: no token there).
+        Here in this process; a distributed embedder spreads it over its workers."""
+        from index.pooling import embed_pooled  # pooling builds on this module
+
+        return embed_pooled(self.token_states, self.batch_size, texts, spans, progress)
+
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, as float32."""

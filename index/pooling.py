@@ -144,8 +144,7 @@ def embed_one_pass(embedder: Embedder, chunk_parts: Sequence[Sequence[str]],
             spans[owner].setdefault(span, len(spans[owner]))
             wanted.append((owner, span))
     texts = list(distinct)
-    vectors, pooled = embed_pooled(embedder.token_states, embedder.batch_size, texts,
-                                   [list(s) for s in spans], progress)
+    vectors, pooled = embedder.pooled_pass(texts, [list(s) for s in spans], progress)
     found = [pooled[item[0]][spans[item[0]][item[1]]] if isinstance(item, tuple) else None
              for item in wanted]
     # Sentences with no token in their chunk: their own pass, each distinct text once.

@@ -16,7 +16,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -363,3 +363,17 @@ def _from_object(item: object, source: SourceFile, n: int | None, read: FileRead
         published=_date_or_none(text_field("published") or text_field("date")),
         source=text_field("source"),
     )
+
+
+# Reads files: each one's articles, or why it could not be read, in the files' order.
+FileReader = Callable[[Sequence[SourceFile], int | None], Iterable[FileRead | UnreadableFile]]
+
+
+def read_here(sources: Sequence[SourceFile], max_article_chars: int | None
+              ) -> Iterator[FileRead | UnreadableFile]:
+    """Read the files one after another in this process."""
+    for source in sources:
+        try:
+            yield read_source(source, max_article_chars)
+        except UnreadableFile as exc:
+            yield exc

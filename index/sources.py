@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.readers import MAX_ARTICLE_CHARS, discover
+from index.readers import MAX_ARTICLE_CHARS, FileReader, discover, read_here
 from index.records import Article
 from index.web import Fetcher, WebReport, is_url, url_list
 
@@ -42,16 +42,19 @@ def split_sources(sources: Sequence[str]) -> tuple[list[Path], list[str]]:
 
 
 def gather(sources: Sequence[str], fetcher: Callable[[], Fetcher],
-           max_article_chars: int | None = MAX_ARTICLE_CHARS) -> Gathered:
-    """Read the files and fetch the web sources (``fetcher`` is made only if needed); a
-    file's article over ``max_article_chars`` is left out."""
+           max_article_chars: int | None = MAX_ARTICLE_CHARS,
+           reader: FileReader | None = None) -> Gathered:
+    """Read the files (with ``reader``: here by default, or on a cluster) and fetch the
+    web sources (``fetcher`` is made only if needed); a file's article over
+    ``max_article_chars`` is left out."""
     from index.builder import read_sources
 
     paths, urls = split_sources(sources)
     found = Gathered()
     if paths:
         discover(paths)  # a missing path fails before any request is made
-        found.articles, found.skipped = read_sources(paths, max_article_chars)
+        found.articles, found.skipped = read_sources(paths, max_article_chars,
+                                                     reader or read_here)
     if urls:
         found.web = fetcher().collect(urls)
         known = {a.id for a in found.articles}

@@ -6,8 +6,10 @@ Exit codes: 0 success, 1 failure, 2 usage error.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +19,12 @@ import typer
 from pydantic import ValidationError
 
 from index.builder import Builder, BuildFailed, BuildReport
-from index.embedder import Embedder
+from index.distributed import RayEmbedder, RayMissing, connect, read_on_cluster
+from index.embedder import Embedder, EmbedderSpec
 from index.layout import BuildLocked, IndexDir
 from index.manifest import IndexError_
 from index.reader import Expectation, IndexReader
+from index.readers import FileReader
 from index.sources import Gathered, gather
 from index.space import DiskFull
 from index.verification import verify_build
@@ -98,10 +102,17 @@ SourcesArg = Annotated[list[str] | None, typer.Argument(
 
 def _build_once(settings: Settings, sources: list[str], full: bool,
                 progress: _TqdmProgress | None = None,
-                publish_every: int | None = None) -> tuple[BuildReport, Gathered]:
-    """Gather the sources (files read, web pages fetched) and build. Raises Failure."""
+                publish_every: int | None = None,
+                ray: str | None = None) -> tuple[BuildReport, Gathered]:
+    """Gather the sources (files read, web pages fetched) and build; with ``ray`` (an
+    address, or "" for QA_RAY_ADDRESS or a local instance) files are read and texts
+    embedded on a Ray cluster. Raises Failure."""
     spec = settings.embedder_spec()
-    builder = Builder(settings.index_dir, lambda: _embedder(settings), spec.name,
+    embedder = lambda: _embedder(settings)  # noqa: E731 - loaded only when needed
+    reader = None
+    if ray is not None:
+        embedder, reader = _on_ray(spec, ray or settings.ray_address)
+    builder = Builder(settings.index_dir, embedder, spec.name,
                       spec.backend_name, settings.chunker(), settings.keep_builds,
                       settings.vector_index, settings.wire_threshold,
                       settings.sentence_vectors)
@@ -112,7 +123,7 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
 
     began = time.perf_counter()
     try:
-        found = gather(sources, fetcher, settings.max_article_chars)
+        found = gather(sources, fetcher, settings.max_article_chars, reader)
         report = builder.build_articles(found.articles, found.skipped, full, progress, began,
                                         publish_every)
     except FileNotFoundError as exc:
@@ -122,6 +133,31 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
     return report, found
+
+
+def _on_ray(spec: EmbedderSpec, address: str | None
+            ) -> tuple[Callable[[], Embedder], FileReader]:
+    """Join the Ray cluster (or start a local one): the embedder factory and file
+    reader of a distributed build. Raises Failure when Ray is missing or unreachable."""
+    try:
+        typer.echo(connect(address), err=True)
+    except RayMissing as exc:
+        raise Failure(f"qa index build --ray: {exc}") from exc
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise Failure(f"cannot join the Ray cluster {address or '(local)'}: "
+                      f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                      ) from exc
+    return (lambda: RayEmbedder(spec)), read_on_cluster
+
+
+def _ray_choice(ray: bool, address: str | None) -> str | None:
+    """None: a local build; else the cluster address ("" for QA_RAY_ADDRESS or local)."""
+    if address is not None and not (address == "auto" or address.startswith("ray://")
+                                    or re.fullmatch(r"[\w.\-\[\]:]+:\d+", address)):
+        raise typer.BadParameter(
+            f"expected HOST:PORT, auto or ray://..., got {address!r}",
+            param_hint="--ray-address")
+    return address if address is not None else ("" if ray else None)
 
 
 def _summary(report: BuildReport, found: Gathered) -> str:
@@ -140,17 +176,27 @@ PublishEveryOpt = Annotated[int | None, typer.Option(
     "steps.")]
 
 
+RayOpt = Annotated[bool, typer.Option(
+    "--ray", help="Read and embed on a Ray cluster (QA_RAY_ADDRESS, else a local Ray "
+    "instance); needs the ray extra.")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", metavar="ADDRESS", help="The Ray cluster to join (implies --ray): "
+    "HOST:PORT, auto (the one started on this machine) or ray://...", show_default=False)]
+
+
 @index_app.command("build")
 def build(
     sources: SourcesArg = None,
     index_dir: IndexDirOpt = None,
     full: Annotated[bool, typer.Option("--full", help="Re-embed everything.")] = False,
     publish_every: PublishEveryOpt = None,
+    ray: RayOpt = False,
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Build the index from articles and publish it atomically (incremental by default)."""
     settings = _settings(index_dir)
     report, found = _build_once(settings, sources or settings.sources, full, _TqdmProgress(),
-                                publish_every)
+                                publish_every, _ray_choice(ray, ray_address))
     for where, reason in report.skipped:
         # A file's bad items beyond the first few are counted in one line of their own.
         typer.echo(reason if reason.startswith("... and ") else f"skipped {where}: {reason}",

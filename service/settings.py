@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     sentence_vectors: Literal[SENTENCE_VECTOR_METHODS] = POOLED  # type: ignore[valid-type]
     # Pages this similar (Jaccard of word 5-shingles) are copies of one story; 1: never.
     wire_threshold: float = Field(WIRE_THRESHOLD, gt=0.0, le=1.0)
+    # The Ray cluster of `qa index build --ray` / `qa serve --ray` given without an
+    # address (HOST:PORT, auto or ray://...); unset: a local Ray instance is started.
+    ray_address: str | None = None
     max_question_chars: int = Field(MAX_QUESTION_CHARS, ge=1)
     # A file's article longer than this is left out of a build with one line.
     max_article_chars: int = Field(MAX_ARTICLE_CHARS, ge=1)
