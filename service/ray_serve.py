@@ -9,6 +9,7 @@ Ray is an optional extra (``pip install '.[ray]'``); this module needs it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 
@@ -62,7 +63,9 @@ class QAReplica:
     def __serve_build_asgi_app__(self) -> ASGIApp:
         """The app over the shared index directory (called once, in the replica)."""
         from api import create_app
+        from service.logs import configure_logging
 
+        configure_logging(self.settings.log_json)  # as ``qa serve``: one line a request
         app = create_app(self.settings)
         app.add_middleware(ReplicaHeader, name=replica_name())
         return app
@@ -86,18 +89,27 @@ def start(settings: Settings, replicas: int, num_cpus: float = REPLICA_CPUS
                      route_prefix="/")
 
 
+class _Stopped(Exception):
+    """SIGTERM arrived: stop as on Ctrl-C."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped
+
+
 def run(settings: Settings, replicas: int, address: str | None = None) -> None:
     """``qa serve --ray``: connect to the cluster at ``address`` (else start a local
-    one), serve until interrupted, then remove the application."""
+    one), serve until interrupted (Ctrl-C or SIGTERM), then remove the application."""
     import ray
 
     ray.init(address=address or "local", include_dashboard=False if not address else None,
              logging_level="warning")
+    signal.signal(signal.SIGTERM, _stop)  # after ray.init, which sets its own
     try:
         start(settings, replicas)
         while True:
             time.sleep(3600)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped):
         pass
     finally:
         if address:  # the cluster is shared: remove only our application
