@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import time
+from typing import Any
 
 from ray import serve
 from ray.serve import Application
@@ -77,6 +78,14 @@ def application(settings: Settings, replicas: int,
     deployment = serve.deployment(QAReplica, name="qa", num_replicas=replicas,
                                   ray_actor_options={"num_cpus": num_cpus})
     return deployment.bind(settings)
+
+
+def from_config(args: dict[str, Any]) -> Application:
+    """The application for ``serve run`` / ``serve deploy`` with a config file
+    (docs/serve.yaml): the ``QA_`` settings come from the application's
+    ``runtime_env.env_vars``; ``args`` may give ``replicas`` and ``num_cpus``."""
+    return application(Settings(), int(args.get("replicas", 2)),
+                       float(args.get("num_cpus", REPLICA_CPUS)))
 
 
 def start(settings: Settings, replicas: int, num_cpus: float = REPLICA_CPUS

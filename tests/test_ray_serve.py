@@ -187,11 +187,13 @@ def test_replicas_swap_to_a_publish_with_no_failed_request(tmp_path, hashing):
     per_replica = Counter(a.replica for a in answers)
     b_by = {a.replica for a in answers if a.version == build_b}
     grounded = Counter(a.version for a in answers if a.body["grounded"])
+    by_pair = Counter((a.replica, "A" if a.version == build_a else "B") for a in answers)
+    last_a = max((a.sent for a in answers if a.version == build_a), default=began) - published
     late_a = [a for a in answers if a.version == build_a and a.sent > published + SWAP_MARGIN]
     print(f"\n{len(answers)} answers in {SECONDS:.0f} s, {len(tally.failures)} failed, "
           f"{len(mixed)} mixed; per build {dict(per_build)} (grounded {dict(grounded)}); "
-          f"per replica {dict(per_replica)}; "
-          f"publish at {published - began:.1f} s")
+          f"per replica {dict(per_replica)} ({dict(by_pair)}); "
+          f"publish at {published - began:.1f} s, last A asked {last_a:+.2f} s after it")
     assert build_a != build_b
     assert not tally.failures, tally.failures[:5]
     assert not mixed, mixed[:5]
@@ -201,3 +203,21 @@ def test_replicas_swap_to_a_publish_with_no_failed_request(tmp_path, hashing):
     assert b_by == replicas, f"build B seen only by {b_by} of {replicas}"
     assert not late_a, f"{len(late_a)} answers from build A more than {SWAP_MARGIN} s " \
                        "after the publish"
+
+
+def test_the_documented_serve_config_builds_the_application(monkeypatch):
+    import yaml
+    from ray.serve.schema import ServeDeploySchema
+
+    config = ServeDeploySchema.model_validate(
+        yaml.safe_load((ROOT / "docs" / "serve.yaml").read_text()))
+    (app,) = config.applications
+    module, name = app.import_path.split(":")
+    assert (module, name) == ("service.ray_serve", "from_config")
+    for key, value in app.runtime_env["env_vars"].items():
+        monkeypatch.setenv(key, value)
+    deployment = ray_serve.from_config(app.args)._bound_deployment
+    assert deployment.num_replicas == 2
+    assert deployment.ray_actor_options["num_cpus"] == 0.5
+    settings = deployment.init_args[0]
+    assert settings.index_dir == Path(app.runtime_env["env_vars"]["QA_INDEX_DIR"])
