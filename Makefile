@@ -33,7 +33,7 @@ test: install browser ## install, then run every test
 
 test-fast: install ## the quick loop: no real model, no browser
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 -m "not model and not browser"
+	$(BIN)/pytest -q -n 2 -m "not model and not browser and not ray"
 
 docker: ## the service image, grounded-qa:latest (BASE_IMAGE=... to choose the base)
 	docker/build.sh grounded-qa:latest

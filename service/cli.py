@@ -369,19 +369,44 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address (default: QA_HOST).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535,
                     help="Port (default: QA_PORT).")] = None,
+    ray: Annotated[bool, typer.Option(
+        "--ray", help="Run --replicas copies of the app on Ray Serve, behind its proxy on "
+        "--host/--port (needs the ray extra).")] = False,
+    ray_address: Annotated[str | None, typer.Option(
+        help="With --ray: the cluster to join, e.g. 127.0.0.1:6379 (default: "
+        "QA_RAY_ADDRESS, else a local one is started).", show_default=False)] = None,
+    replicas: Annotated[int, typer.Option(min=1, help="With --ray: copies of the app.")] = 2,
 ) -> None:
-    """Serve the HTTP API and the widget."""
-    import uvicorn
-
-    from api import create_app
-
+    """Serve the HTTP API and the widget (with --ray: replicated on Ray Serve)."""
     settings = _settings(index_dir)
     settings.host = host or settings.host
     settings.port = port or settings.port
     configure_logging(settings.log_json)
+    if ray or ray_address:
+        _serve_on_ray(settings, replicas, ray_address or settings.ray_address)
+        return
+
+    import uvicorn
+
+    from api import create_app
+
     # Our access middleware logs each request once, as a structured line.
     uvicorn.Server(uvicorn_config(create_app(settings), settings, log_config=None,
                                   access_log=False)).run()
+
+
+def _serve_on_ray(settings: Settings, replicas: int, address: str | None) -> None:
+    """Serve replicas of the app on Ray Serve until interrupted. Raises Failure."""
+    try:
+        from service import ray_serve
+    except ModuleNotFoundError as exc:
+        if exc.name != "ray" and not (exc.name or "").startswith("ray."):
+            raise
+        raise Failure("qa serve --ray needs Ray: pip install '.[ray]'") from exc
+    get_logger("qa.serve").info("serving on Ray", replicas=replicas,
+                                url=f"http://{settings.host}:{settings.port}",
+                                cluster=address or "local")
+    ray_serve.run(settings, replicas, address)
 
 
 @app.command()

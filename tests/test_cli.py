@@ -166,3 +166,15 @@ def test_no_arguments_show_the_help():
     assert "Usage: qa" in shown and "index" in shown
     helped = run("--help")
     assert helped.returncode == 0 and "Usage: qa" in helped.stdout
+
+
+def test_serve_on_ray_without_ray_is_one_line(tmp_path):
+    # As where the ray extra is not installed: importing ray fails.
+    blocked = ("import sys; sys.modules['ray'] = None; from service.cli import main; "
+               "sys.argv = ['qa', 'serve', '--ray', '--replicas', '2']; main()")
+    environment = {**os.environ, "QA_MODEL": "hashing-256", "HF_HUB_OFFLINE": "1",
+                   "QA_INDEX_DIR": str(tmp_path / "none")}
+    result = subprocess.run([sys.executable, "-c", blocked], capture_output=True, text=True,
+                            env=environment, cwd=ROOT, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == "error: qa serve --ray needs Ray: pip install '.[ray]'"
