@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,10 +59,12 @@ def connect(address: str | None) -> str:
                 if k in ("PYTHONPATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
                  configure_logging=False, runtime_env={"env_vars": keep} if keep else None)
+        data_log = logging.getLogger("ray.data")
+        data_log.setLevel(logging.ERROR)  # not the line that says bars are disabled
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the driver draws its own
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no per-dataset lines
+        data_log.setLevel(logging.WARNING)  # no line per dataset; warnings still shown
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     cpus = int(ray.cluster_resources().get("CPU", 0))
     return f"ray cluster: {len(nodes)} nodes, {cpus} CPUs"
@@ -99,9 +102,21 @@ class _Worker:
     """A Ray Data actor: loads the model once, then embeds (or pools) each batch."""
 
     def __init__(self, spec: EmbedderSpec) -> None:
+        import ray
+
         self.embedder = spec.load()
+        self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        began = time.perf_counter()
+        out = self._embed(batch)
+        # Who did the work and how long it took, per row: the driver sums them per node.
+        rows = len(batch["row"])
+        out["node"] = np.array([self.node] * rows, dtype=object)
+        out["seconds"] = np.full(rows, (time.perf_counter() - began) / max(rows, 1))
+        return out
+
+    def _embed(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
         if "spans" not in batch:
             vectors = self.embedder.embed(texts)
@@ -121,6 +136,19 @@ class _Worker:
             blocks.append(block.tobytes())
         return {"row": batch["row"], "vector": vectors,
                 "pooled": np.array(blocks, dtype=object)}
+
+
+@dataclass
+class NodeWork:
+    """What one node's actors did in a build: texts embedded and model seconds."""
+
+    texts: int = 0
+    seconds: float = 0.0
+
+    @property
+    def texts_per_second(self) -> float:
+        """Texts per second of this node's model time."""
+        return self.texts / self.seconds if self.seconds else 0.0
 
 
 class RayEmbedder(Embedder):
@@ -143,6 +171,7 @@ class RayEmbedder(Embedder):
         self.workers = workers or max(1, int(cpus // cpus_per_worker))
         self.cpus_per_worker = cpus_per_worker
         self._dimension: int | None = None
+        self.nodes: dict[str, NodeWork] = {}  # node id -> its work so far
 
     @property
     def dimension(self) -> int:  # type: ignore[override]
@@ -210,4 +239,14 @@ class RayEmbedder(Embedder):
             batch_format="numpy", num_cpus=self.cpus_per_worker,
             compute=ray.data.ActorPoolStrategy(size=min(self.workers, blocks)),
             udf_modifying_row_count=False)
-        yield from mapped.iter_batches(batch_size=None, batch_format="numpy")
+        for batch in mapped.iter_batches(batch_size=None, batch_format="numpy"):
+            for node, seconds in zip(batch["node"], batch["seconds"], strict=True):
+                work = self.nodes.setdefault(str(node), NodeWork())
+                work.texts += 1
+                work.seconds += float(seconds)
+            yield batch
+
+    def work_lines(self) -> list[str]:
+        """One line per node: its texts and texts per second of model time."""
+        return [f"ray node {node[:12]}: {w.texts} texts, {w.texts_per_second:.1f} texts/s"
+                for node, w in sorted(self.nodes.items())]

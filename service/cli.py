@@ -110,8 +110,9 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
     spec = settings.embedder_spec()
     embedder = lambda: _embedder(settings)  # noqa: E731 - loaded only when needed
     reader = None
+    on_ray: list[RayEmbedder] = []  # the cluster embedder, once the build loads it
     if ray is not None:
-        embedder, reader = _on_ray(spec, ray or settings.ray_address)
+        embedder, reader = _on_ray(spec, ray or settings.ray_address, on_ray)
     builder = Builder(settings.index_dir, embedder, spec.name,
                       spec.backend_name, settings.chunker(), settings.keep_builds,
                       settings.vector_index, settings.wire_threshold,
@@ -132,13 +133,16 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
         raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    for line in (line for e in on_ray for line in e.work_lines()):
+        typer.echo(line, err=True)
     return report, found
 
 
-def _on_ray(spec: EmbedderSpec, address: str | None
+def _on_ray(spec: EmbedderSpec, address: str | None, made: list[RayEmbedder]
             ) -> tuple[Callable[[], Embedder], FileReader]:
-    """Join the Ray cluster (or start a local one): the embedder factory and file
-    reader of a distributed build. Raises Failure when Ray is missing or unreachable."""
+    """Join the Ray cluster (or start a local one): the embedder factory (which puts
+    what it makes in ``made``) and file reader of a distributed build. Raises Failure
+    when Ray is missing or unreachable."""
     try:
         typer.echo(connect(address), err=True)
     except RayMissing as exc:
@@ -147,7 +151,12 @@ def _on_ray(spec: EmbedderSpec, address: str | None
         raise Failure(f"cannot join the Ray cluster {address or '(local)'}: "
                       f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                       ) from exc
-    return (lambda: RayEmbedder(spec)), read_on_cluster
+
+    def factory() -> Embedder:
+        made.append(RayEmbedder(spec))
+        return made[-1]
+
+    return factory, read_on_cluster
 
 
 def _ray_choice(ray: bool, address: str | None) -> str | None:
@@ -178,7 +187,7 @@ PublishEveryOpt = Annotated[int | None, typer.Option(
 
 RayOpt = Annotated[bool, typer.Option(
     "--ray", help="Read and embed on a Ray cluster (QA_RAY_ADDRESS, else a local Ray "
-    "instance); needs the ray extra.")]
+    "instance started for the build); needs the ray extra.")]
 RayAddressOpt = Annotated[str | None, typer.Option(
     "--ray-address", metavar="ADDRESS", help="The Ray cluster to join (implies --ray): "
     "HOST:PORT, auto (the one started on this machine) or ray://...", show_default=False)]
@@ -372,9 +381,7 @@ def serve(
     ray: Annotated[bool, typer.Option(
         "--ray", help="Run --replicas copies of the app on Ray Serve, behind its proxy on "
         "--host/--port (needs the ray extra).")] = False,
-    ray_address: Annotated[str | None, typer.Option(
-        help="With --ray: the cluster to join, e.g. 127.0.0.1:6379 (default: "
-        "QA_RAY_ADDRESS, else a local one is started).", show_default=False)] = None,
+    ray_address: RayAddressOpt = None,
     replicas: Annotated[int, typer.Option(min=1, help="With --ray: copies of the app.")] = 2,
 ) -> None:
     """Serve the HTTP API and the widget (with --ray: replicated on Ray Serve)."""
@@ -382,8 +389,9 @@ def serve(
     settings.host = host or settings.host
     settings.port = port or settings.port
     configure_logging(settings.log_json)
-    if ray or ray_address:
-        _serve_on_ray(settings, replicas, ray_address or settings.ray_address)
+    address = _ray_choice(ray, ray_address)
+    if address is not None:
+        _serve_on_ray(settings, replicas, address or settings.ray_address)
         return
 
     import uvicorn

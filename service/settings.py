@@ -68,8 +68,6 @@ class Settings(BaseSettings):
     # less throughput under 8 concurrent clients (docs/configuration.md).
     embed_threads: int = Field(0, ge=0, le=256)
     host: str = "127.0.0.1"
-    # ``qa serve --ray``: the Ray cluster to join, e.g. 127.0.0.1:6379; None: start one.
-    ray_address: str | None = None
     port: int = Field(8000, ge=1, le=65535)
     top_k: TopK = TOP_K_DEFAULT
     # None: the answer scorer's own threshold (or the hand-set rules' with another model)
