@@ -3,26 +3,21 @@ separate processes) publishes the index a local build publishes, and it answers.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import itertools
 import json
 import os
-import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from bench.ray_build import compare_builds, published
+from bench.ray_cluster import local_cluster
 from index.reader import IndexReader
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 
 pytest.importorskip("ray", reason="needs the ray extra: pip install '.[ray]'")
 
@@ -31,7 +26,6 @@ pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
 # The news quick loop (read by path, never copied); synthetic briefs stand in without it.
 EVAL_DIR = Path(os.environ.get("QA_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 QUICK = EVAL_DIR / "news-rtqa" / "quick-articles.jsonl.gz"
-RAY = str(Path(sys.executable).with_name("ray"))
 QA = str(Path(sys.executable).with_name("qa"))
 
 
@@ -52,117 +46,38 @@ def write_pages(folder: Path, items: list[dict]) -> Path:
     return folder
 
 
-# The cluster's own token (Ray authenticates every client by default): nodes, drivers
-# and probes share it, and no other cluster on this machine (which would share the
-# default token file) can break it.
-TOKEN = secrets.token_hex(32)
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
-           "RAY_AUTH_TOKEN": TOKEN, **extra}
-    env.pop("QA_RAY_ADDRESS", None)
-    return env
-
-
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A head node and a worker node, each a `ray start --block` process of its own,
-    on free ports and a temporary directory of their own; yields the address."""
-    temp = tempfile.mkdtemp(prefix="rb", dir="/tmp")  # short: unix socket paths
-    port = free_port()
-    common = ["--num-cpus=1", "--node-ip-address=127.0.0.1", "--disable-usage-stats",
-              "--block"]
-    nodes = [subprocess.Popen(
-        [RAY, "start", "--head", f"--port={port}", "--include-dashboard=false",
-         f"--temp-dir={temp}", f"--ray-client-server-port={free_port()}", *common],
-        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)]
-    address = f"127.0.0.1:{port}"
-    try:
-        _wait_for_nodes(address, 1)
-        nodes.append(subprocess.Popen(
-            [RAY, "start", f"--address={address}", *common], env=_env(),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        _wait_for_nodes(address, 2)
-        yield address
-    finally:
-        _stop(nodes)
-        shutil.rmtree(temp, ignore_errors=True)
+def cluster() -> Iterator[tuple[str, dict[str, str]]]:
+    """A head node and a worker node, separate processes; yields (address, env)."""
+    with local_cluster(workers=1, PYTHONPATH=str(ROOT)) as running:
+        yield running
 
 
-def _wait_for_nodes(address: str, n: int, timeout: float = 120.0) -> None:
-    probe = (f"import ray; ray.init(address={address!r}, log_to_driver=False); "
-             "print(sum(1 for x in ray.nodes() if x['Alive']))")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done = subprocess.run([sys.executable, "-c", probe], env=_env(), capture_output=True,
-                              text=True, timeout=60)
-        if done.returncode == 0 and done.stdout.strip().splitlines()[-1:] == [str(n)]:
-            return
-        time.sleep(1.0)
-    raise AssertionError(f"the Ray cluster at {address} did not reach {n} nodes")
-
-
-def _stop(processes: list[subprocess.Popen]) -> None:
-    """Stop each process group: SIGTERM to all, then SIGKILL to what is left."""
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # a group killed whole leaves no worker behind
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
-
-
-def qa(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """Run the qa command; returns the finished process."""
-    return subprocess.run([QA, *args], env=_env(**env),
+def qa(*args: str, cluster_env: dict[str, str] | None = None,
+       **env: str) -> subprocess.CompletedProcess:
+    """Run the qa command (as a driver of the cluster when given its environment)."""
+    base = cluster_env or {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([QA, *args], env={**base, **env},
                           capture_output=True, text=True, timeout=800, cwd=ROOT)
 
 
 def same_index(local: Path, distributed: Path, tolerance: float) -> None:
     """The two published builds hold the same rows, offsets and vectors (cosine within
     ``tolerance``), recorded with the same recipe."""
-    a, b = IndexReader(_published(local)), IndexReader(_published(distributed))
-    try:
-        assert a.manifest.recipe == b.manifest.recipe
-        assert (a.manifest.articles, a.manifest.chunks, a.manifest.sentences) == \
-            (b.manifest.articles, b.manifest.chunks, b.manifest.sentences)
-        for table in ("chunks", "sentences"):
-            rows = f"SELECT * FROM {table} ORDER BY rowid"
-            assert [tuple(r) for r in a.store.conn.execute(rows)] == \
-                [tuple(r) for r in b.store.conn.execute(rows)]
-        for name in ("chunk_vectors", "sentence_vectors"):
-            x = np.asarray(getattr(a, name), dtype=np.float32)
-            y = np.asarray(getattr(b, name), dtype=np.float32)
-            nx, ny = np.linalg.norm(x, axis=1), np.linalg.norm(y, axis=1)
-            # A text with no word has the zero vector in both builds (hashing embedder).
-            assert np.array_equal(nx == 0, ny == 0), name
-            some = nx > 0
-            cosine = (x[some] * y[some]).sum(axis=1) / (nx[some] * ny[some])
-            assert some.any() and float(cosine.min()) >= 1.0 - tolerance, (name, cosine.min())
-    finally:
-        a.close()
-        b.close()
+    found = compare_builds(local, distributed)
+    assert found.same_recipe and found.same_rows, found
+    assert min(found.chunk_cosine_min, found.sentence_cosine_min) >= 1.0 - tolerance, found
 
 
-def _published(index_dir: Path) -> Path:
-    return index_dir / "builds" / (index_dir / "CURRENT").read_text().strip()
-
-
-def test_a_two_node_build_equals_the_local_build(cluster: str, tmp_path: Path) -> None:
+def test_a_two_node_build_equals_the_local_build(cluster: tuple[str, dict[str, str]],
+                                                  tmp_path: Path) -> None:
     """200 pages, the hashing embedder: every row, offset and vector as built locally."""
     source = write_pages(tmp_path / "src", pages(200))
     env = {"QA_MODEL": "hashing-256"}
     local = qa("index", "build", str(source), "--index-dir", str(tmp_path / "local"), **env)
     assert local.returncode == 0, local.stderr
     done = qa("index", "build", str(source), "--index-dir", str(tmp_path / "ray"),
-              "--ray-address", cluster, **env)
+              "--ray-address", cluster[0], cluster_env=cluster[1], **env)
     assert done.returncode == 0, done.stderr
     assert "ray cluster: 2 nodes" in done.stderr
     # Both nodes' actors embedded a share of the texts.
@@ -175,7 +90,7 @@ def test_a_two_node_build_equals_the_local_build(cluster: str, tmp_path: Path) -
     assert asked.returncode == 0, asked.stderr
     answer = json.loads(asked.stdout)
     assert answer["passages"], answer
-    reader = IndexReader(_published(tmp_path / "ray"))
+    reader = IndexReader(published(tmp_path / "ray"))
     try:
         texts = {a.id: a.text for _, a in reader.store.articles()}
     finally:
@@ -185,15 +100,15 @@ def test_a_two_node_build_equals_the_local_build(cluster: str, tmp_path: Path) -
 
 
 @pytest.mark.model
-def test_the_real_model_on_the_cluster_gives_the_local_vectors(cluster: str,
-                                                              tmp_path: Path) -> None:
+def test_the_real_model_on_the_cluster_gives_the_local_vectors(
+        cluster: tuple[str, dict[str, str]], tmp_path: Path) -> None:
     """The real model (ONNX, one pass): vectors within 1e-5 cosine of the local build's,
     and an incremental local build on top reuses them all (same recipe)."""
     source = write_pages(tmp_path / "src", pages(6))  # news pages are long: ~300 chunks
     local = qa("index", "build", str(source), "--index-dir", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
     done = qa("index", "build", str(source), "--index-dir", str(tmp_path / "ray"),
-              "--ray-address", cluster)
+              "--ray-address", cluster[0], cluster_env=cluster[1])
     assert done.returncode == 0, done.stderr
     same_index(tmp_path / "local", tmp_path / "ray", tolerance=1e-5)
     again = qa("index", "build", str(source), "--index-dir", str(tmp_path / "ray"))
@@ -206,7 +121,8 @@ def test_without_ray_the_flag_fails_in_one_line(tmp_path: Path) -> None:
     argv = ["qa", "index", "build", str(source), "--index-dir", str(tmp_path / "i"), "--ray"]
     block = ("import sys; sys.modules['ray'] = None; from service.cli import main; "
              f"sys.argv = {argv!r}; main()")
-    done = subprocess.run([sys.executable, "-c", block], env=_env(QA_MODEL="hashing-256"),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QA_MODEL": "hashing-256"}
+    done = subprocess.run([sys.executable, "-c", block], env=env,
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
