@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.ray_build import compare_builds, published
-from bench.ray_cluster import local_cluster
+from bench.ray_cluster import free_port, local_cluster
 from index.reader import IndexReader
 from tests.conftest import ROOT
 
@@ -128,4 +128,20 @@ def test_without_ray_the_flag_fails_in_one_line(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines() == [
         "error: qa index build --ray: the Ray build needs Ray, an optional extra: "
         "pip install '.[ray]'"]
+    assert not (tmp_path / "i" / "CURRENT").exists()
+
+
+def test_a_bad_or_unreachable_address_fails_in_one_line(tmp_path: Path) -> None:
+    """A malformed address is a usage error (2); nobody listening is a failure (1),
+    found in seconds, not after Ray's minutes of retries; nothing is published."""
+    source = write_pages(tmp_path / "src", pages(2))
+    index = str(tmp_path / "i")
+    bad = qa("index", "build", str(source), "--index-dir", index, "--ray-address", "seeds",
+             QA_MODEL="hashing-256")
+    assert bad.returncode == 2 and "--ray-address" in bad.stderr, bad.stderr
+    gone = qa("index", "build", str(source), "--index-dir", index,
+              "--ray-address", f"127.0.0.1:{free_port()}", QA_MODEL="hashing-256")
+    assert gone.returncode == 1
+    lines = gone.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot join the Ray cluster")
     assert not (tmp_path / "i" / "CURRENT").exists()
