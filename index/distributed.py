@@ -46,9 +46,10 @@ def _ray():  # the ray module, imported on use
     return ray
 
 
-def connect(address: str | None) -> str:
+def connect(address: str | None, worker_logs: bool = False) -> str:
     """Join the Ray cluster at ``address`` (``auto``: the one started on this machine),
-    or start a local one when None; returns a line naming the cluster's nodes and CPUs."""
+    or start a local one when None; returns a line naming the cluster's nodes and CPUs.
+    ``worker_logs``: the workers' log lines are printed here too (serving)."""
     ray = _ray()
     if address and address != "auto" and not address.startswith("ray://"):
         _reachable(address)  # else ray.init retries for minutes before it gives up
@@ -57,7 +58,7 @@ def connect(address: str | None) -> str:
         # offline model flags) goes with the job so a checkout works the same way.
         keep = {k: v for k, v in os.environ.items()
                 if k in ("PYTHONPATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+        ray.init(address=address, include_dashboard=False, log_to_driver=worker_logs,
                  configure_logging=False, runtime_env={"env_vars": keep} if keep else None)
         data_log = logging.getLogger("ray.data")
         data_log.setLevel(logging.ERROR)  # not the line that says bars are disabled

@@ -414,7 +414,10 @@ def _serve_on_ray(settings: Settings, replicas: int, address: str | None) -> Non
     get_logger("qa.serve").info("serving on Ray", replicas=replicas,
                                 url=f"http://{settings.host}:{settings.port}",
                                 cluster=address or "local")
-    ray_serve.run(settings, replicas, address)
+    try:
+        ray_serve.run(settings, replicas, address)
+    except (ConnectionError, RayMissing) as exc:
+        raise Failure(f"cannot join the Ray cluster {address}: {exc}") from exc
 
 
 @app.command()

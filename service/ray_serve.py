@@ -111,8 +111,9 @@ def run(settings: Settings, replicas: int, address: str | None = None) -> None:
     one), serve until interrupted (Ctrl-C or SIGTERM), then remove the application."""
     import ray
 
-    ray.init(address=address or "local", include_dashboard=False if not address else None,
-             logging_level="warning")
+    from index.distributed import connect
+
+    connect(address, worker_logs=True)  # as the Ray build joins: checked, env passed on
     signal.signal(signal.SIGTERM, _stop)  # after ray.init, which sets its own
     try:
         start(settings, replicas)
