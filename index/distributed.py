@@ -60,12 +60,12 @@ def connect(address: str | None, worker_logs: bool = False) -> str:
                 if k in ("PYTHONPATH", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
         ray.init(address=address, include_dashboard=False, log_to_driver=worker_logs,
                  configure_logging=False, runtime_env={"env_vars": keep} if keep else None)
-        data_log = logging.getLogger("ray.data")
-        data_log.setLevel(logging.ERROR)  # not the line that says bars are disabled
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the driver draws its own
         context.print_on_execution_start = False
-        data_log.setLevel(logging.WARNING)  # no line per dataset; warnings still shown
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # no line per dataset
+        # ... nor the one saying its progress bars are off (we turned them off).
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     cpus = int(ray.cluster_resources().get("CPU", 0))
     return f"ray cluster: {len(nodes)} nodes, {cpus} CPUs"

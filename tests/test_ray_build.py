@@ -71,15 +71,20 @@ def same_index(local: Path, distributed: Path, tolerance: float) -> None:
 
 def test_a_two_node_build_equals_the_local_build(cluster: tuple[str, dict[str, str]],
                                                   tmp_path: Path) -> None:
-    """200 pages, the hashing embedder: every row, offset and vector as built locally."""
+    """200 pages, the hashing embedder, in two published steps: every row, offset and
+    vector as built locally in one go."""
     source = write_pages(tmp_path / "src", pages(200))
     env = {"QA_MODEL": "hashing-256"}
     local = qa("index", "build", str(source), "--index-dir", str(tmp_path / "local"), **env)
     assert local.returncode == 0, local.stderr
+    # In published steps (--publish-every), as a large archive is built: the last step
+    # holds the same rows as the local build made in one go.
     done = qa("index", "build", str(source), "--index-dir", str(tmp_path / "ray"),
-              "--ray-address", cluster[0], cluster_env=cluster[1], **env)
+              "--ray-address", cluster[0], "--publish-every", "120",
+              cluster_env=cluster[1], **env)
     assert done.returncode == 0, done.stderr
     assert "ray cluster: 2 nodes" in done.stderr
+    assert len(list((tmp_path / "ray" / "builds").iterdir())) == 2  # two steps published
     # Both nodes' actors embedded a share of the texts.
     assert len([line for line in done.stderr.splitlines() if line.startswith("ray node")]) == 2
     same_index(tmp_path / "local", tmp_path / "ray", tolerance=1e-6)
