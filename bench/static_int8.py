@@ -485,7 +485,8 @@ def report(rows: list[Row], variants: list[Variant], meta: dict) -> str:
              f"alone vs batch over {ALONE_TEXTS} texts (chunks and sentences in one batch).",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
              "", *table(rows), "", "Embedders:", ""]
-    lines += [f"- `{v.name}`: {v.notes}" for v in variants]
+    notes = dict.fromkeys(f"- `{v.name}`: {v.notes}" for v in variants)  # once per name
+    lines += list(notes)
     lines += [f"- skipped: {s}" for s in meta["skipped"]]
     return "\n".join(lines) + "\n"
 
