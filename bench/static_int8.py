@@ -491,6 +491,16 @@ def report(rows: list[Row], variants: list[Variant], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _relative(value: object) -> str:
+    """An argument as text; a path inside the project relative to it."""
+    if isinstance(value, Path) and value.is_absolute():
+        try:
+            return str(value.relative_to(HERE.parent))
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
 def load_average() -> str:
     """The 1, 5 and 15 minute load averages."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -523,7 +533,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             parser.error(f"unknown ORT variant {v!r}")
     given = list(sys.argv[1:] if argv is None else argv)
     meta: dict = {"command": " ".join(["python -m bench.static_int8", *given]),
-                  "arguments": {k: str(v) for k, v in vars(args).items()},
+                  # Paths relative to the project, so no machine's layout is recorded.
+                  "arguments": {k: _relative(v) for k, v in vars(args).items()},
                   "load_start": load_average(), "cpu": cpu_description(),
                   "versions": versions(), "repeat": args.repeat, "skipped": []}
     print(f"load average {meta['load_start']}; CPU {meta['cpu']['model']}: "
