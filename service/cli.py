@@ -133,6 +133,14 @@ def _build_once(settings: Settings, sources: list[str], full: bool,
         raise Failure(str(exc)) from exc
     except (BuildFailed, BuildLocked) as exc:
         raise Failure(f"build failed: {exc}; the published index is unchanged") from exc
+    except Exception as exc:
+        if ray is None:
+            raise
+        # A node or actor lost mid-build: Ray's error is many lines; the build's
+        # temporary directory is already gone.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise Failure(f"build failed on the Ray cluster: {first}; the published index is "
+                      "unchanged") from exc
     for line in (line for e in on_ray for line in e.work_lines()):
         typer.echo(line, err=True)
     return report, found
