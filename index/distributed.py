@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -188,18 +188,7 @@ class RayEmbedder(Embedder):
     def embed(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         """Embed texts on the cluster's actors; rows in the order given."""
         rows = [{"row": i, "text": t} for i, t in enumerate(texts)]
-        out: np.ndarray | None = None
-        for batch in self._run(rows):
-            vectors = np.asarray(np.stack(list(batch["vector"])), dtype=np.float32)
-            if out is None:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[batch["row"]] = vectors
-            if progress:
-                progress(len(batch["row"]))
-        if out is None:
-            return np.zeros((0, self._dimension or 0), dtype=np.float32)
-        self._dimension = out.shape[1]
-        return out
+        return self._collect(rows, progress)
 
     def pooled_pass(self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]],
                     progress: ProgressFn | None = None,
@@ -208,23 +197,34 @@ class RayEmbedder(Embedder):
         rows = [{"row": i, "text": t,
                  "spans": np.asarray(s, dtype=np.int64).reshape(-1, 2).tobytes()}
                 for i, (t, s) in enumerate(zip(texts, spans, strict=True))]
-        out: np.ndarray | None = None
         pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
-        for batch in self._run(rows):
-            vectors = np.asarray(np.stack(list(batch["vector"])), dtype=np.float32)
-            if out is None:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[batch["row"]] = vectors
-            dim = vectors.shape[1]
+
+        def unpack(batch: dict[str, np.ndarray], dim: int) -> None:
             for row, block in zip(batch["row"], batch["pooled"], strict=True):
                 found = np.frombuffer(block, dtype=np.float32).reshape(-1, dim)
                 pooled[row] = [None if np.isnan(v[0]) else v.copy() for v in found]
+
+        return self._collect(rows, progress, unpack), pooled
+
+    def _collect(self, rows: list[dict], progress: ProgressFn | None,
+                 each: Callable[[dict[str, np.ndarray], int], None] | None = None,
+                 ) -> np.ndarray:
+        """Run rows through the actors: their vectors in row order; ``each`` also sees
+        every finished batch (with the vectors' width)."""
+        out: np.ndarray | None = None
+        for batch in self._run(rows):
+            vectors = np.asarray(np.stack(list(batch["vector"])), dtype=np.float32)
+            if out is None:
+                out = np.zeros((len(rows), vectors.shape[1]), dtype=np.float32)
+            out[batch["row"]] = vectors
+            if each:
+                each(batch, vectors.shape[1])
             if progress:
                 progress(len(batch["row"]))
         if out is None:
-            return np.zeros((0, 0), dtype=np.float32), pooled
+            return np.zeros((0, self._dimension or 0), dtype=np.float32)
         self._dimension = out.shape[1]
-        return out, pooled
+        return out
 
     def _run(self, rows: list[dict]) -> Iterator[dict[str, np.ndarray]]:
         """Send rows through the actors; finished batches as they arrive."""
