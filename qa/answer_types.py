@@ -64,7 +64,7 @@ def answer_type(question: str) -> str | None:
 
 @lru_cache(maxsize=64)  # asked once per sentence scored: parse each question once
 def _question_words(question: str) -> frozenset[str]:
-    return frozenset(t.lower().rstrip(".,") for t in _TOKEN.findall(question))
+    return frozenset(map(_comparable, _TOKEN.findall(question)))
 
 
 def holds(kind: str, sentence: str, question: str) -> bool:
@@ -72,21 +72,70 @@ def holds(kind: str, sentence: str, question: str) -> bool:
     asked = _question_words(question)
     tokens = _TOKEN.findall(sentence)
     if kind == NUMBER:
-        return any((t[0].isdigit() or w in _NUMBER_WORDS) and w not in asked
-                   for t, w in _words(tokens))
+        return any(number and w not in asked for w, number, _, _ in map(_read, tokens))
     if kind == DATE:
-        return any((_YEAR.match(w) or w in DATE_WORDS) and w not in asked
-                   for _, w in _words(tokens))
+        return any(date and w not in asked for w, _, date, _ in map(_read, tokens))
     if kind == NAME:
         # Not the sentence's first token: any sentence opens with a capital.
-        return any(t[0].isupper() and w not in DATE_WORDS and w not in asked
-                   for t, w in _words(tokens[1:]))
+        return any(name and w not in asked for w, _, _, name in map(_read, tokens[1:]))
     return False
 
 
-def _words(tokens: list[str]):
-    """Each token with its comparable form (lower case, no trailing stop or comma)."""
-    return ((t, t.lower().rstrip(".,")) for t in tokens)
+def held(sentence: str, question: str) -> tuple[bool, bool, bool]:
+    """Whether the sentence holds a number, a date and a name that the question lacks
+    (``holds`` for each kind, in one reading)."""
+    return read_sentence(sentence, question)[:3]
+
+
+def answer_tokens(sentence: str, question: str) -> frozenset[str]:
+    """The tokens of the sentence that could be an answer the question lacks: names (a
+    capitalised word, not the sentence's first, not a date word) and numbers, lower-cased.
+    A name that several top passages share is likelier to be the answer than one that
+    only a single sentence mentions (the redundancy of news coverage)."""
+    return read_sentence(sentence, question)[3]
+
+
+def read_sentence(sentence: str, question: str
+                  ) -> tuple[bool, bool, bool, frozenset[str]]:
+    """``held`` and ``answer_tokens`` of a sentence, in one reading of its tokens."""
+    asked = _question_words(question)
+    number = date = name = False
+    tokens = set()
+    for i, t in enumerate(_TOKEN.findall(sentence)):
+        w, is_number, is_date, is_name = _read(t)
+        if w in asked:
+            continue
+        number, date = number or is_number, date or is_date
+        if t[0].isdigit() or (i > 0 and is_name):
+            name = name or not t[0].isdigit()
+            if len(w) > 1 or t[0].isdigit():
+                tokens.add(w)
+    return number, date, name, frozenset(tokens)
+
+
+@lru_cache(maxsize=200_000)  # the same words recur in every sentence: read each once
+def _read(token: str) -> tuple[str, bool, bool, bool]:
+    """A token's comparable form, and whether it can be a number, a date or a name."""
+    w = _comparable(token)
+    date = bool(_YEAR.match(w)) or w in DATE_WORDS
+    return w, token[0].isdigit() or w in _NUMBER_WORDS, date, token[0].isupper() and \
+        w not in DATE_WORDS
+
+
+@lru_cache(maxsize=4096)  # a passage's text is read again by every question it meets
+def words(text: str) -> frozenset[str]:
+    """The text's tokens in the comparable form of ``answer_tokens``."""
+    return frozenset(map(_comparable, _TOKEN.findall(text)))
+
+
+@lru_cache(maxsize=200_000)  # the same words recur in every text: look each up once
+def _comparable(token: str) -> str:
+    """A token's comparable form: lower case, no trailing stop or comma, no possessive
+    ("Rovers'" and "Reed's" are "rovers" and "reed")."""
+    w = token.lower().rstrip(".,")
+    if w.endswith(("'s", "’s")):
+        return w[:-2]
+    return w[:-1] if w.endswith(("'", "’")) else w
 
 
 _NUMBER_RUN = re.compile(

@@ -32,21 +32,30 @@ from pathlib import Path
 import numpy as np
 
 from index.terms import terms
-from qa.answer_types import DATE, NAME, NUMBER, answer_type, holds
+from qa.answer_types import DATE, NAME, NUMBER, answer_type, read_sentence, words
 from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
-FORMAT = "answer-scorer/3"
+FORMAT = "answer-scorer/4"
 # How many reranked passages the answer may come from (their sentences are the candidates).
 PASSAGES = 5
+# How many reranked passages vote for a possible answer by mentioning it.
+WIDE = 20
 
 _ATTRIBUTION = re.compile(r"\b(said|says|told|according to|added|stated|wrote|announced|"
                           r"explained|noted)\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"“”]")
 # A sentence about an earlier time than the story's news ("earlier that month").
+# A sentence that opens on a month or year ("In August, ...") tells of an earlier event
+# far more often than of the story's own news, which is told as "on Thursday".
 _LOOKS_BACK = re.compile(r"\b(earlier|previously|formerly|ago|last (week|month|year)|"
-                         r"in the past|at the time|back then)\b", re.IGNORECASE)
+                         r"in the past|at the time|back then)\b|^\W*(in|on|by|since|until) "
+                         r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|"
+                         r"^\W*(in|by|since|until) (1[89]|20)\d\d\b", re.IGNORECASE)
+# The question is about the latest news ("this week", "now"): an earlier event is not it.
+_ASKS_NOW = re.compile(r"\b(this (week|month|year|time|season)|now|currently|latest|"
+                       r"recently|newly|just|today)\b", re.IGNORECASE)
 _WHO_SAID = re.compile(r"\bwho\b.*\b(said|say|says|told|wrote|announced)\b", re.IGNORECASE)
 
 FEATURES = (
@@ -58,9 +67,11 @@ FEATURES = (
     "quote", "who_said", "is_question", "top_dense", "top_margin", "copies",
     "bigrams", "longest_run", "prev_dense", "next_dense", "prev_lexical", "next_lexical",
     "wh_what", "wh_which", "wh_who", "wh_when", "wh_where", "wh_why", "wh_how",
-    "looks_back", "wh_echo",
+    "looks_back", "wh_echo", "new_number", "new_date", "new_name", "asks_now", "support",
+    "support_share", "answer_tokens", "support_wide", "support_articles",
 )
 _RECENCY = FEATURES.index("recency")
+_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``held``'s answer
 _WH = ("what", "which", "who", "when", "where", "why", "how")
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 # Two sentences are neighbours when at most this many characters lie between them.
@@ -156,6 +167,43 @@ def _neighbours(cands: list[SentenceCandidate]) -> tuple[list[int], list[int]]:
     return before, after
 
 
+def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
+             ranked: list[Evidence]) -> tuple[np.ndarray, ...]:
+    """For each candidate, how well the top passages back its best-backed possible answer
+    (a name or number the question lacks): the share of the candidates' passages that
+    mention it, the share of the candidate sentences that do, how many possible answers
+    it holds, and the shares of the top ``WIDE`` passages and of their articles that
+    mention it. News tells the same fact in many stories: the name the top passages
+    agree on is likelier the answer than one a single sentence mentions. ``held``: each
+    candidate's possible answers (``answer_tokens``)."""
+    every = frozenset().union(*held)
+    passages: dict[str, set[int]] = {t: set() for t in every}
+    sentences = dict.fromkeys(every, 0)
+    for c, tokens in zip(cands, held, strict=True):
+        for t in tokens:
+            passages[t].add(c.passage_rank)
+            sentences[t] += 1
+    # Each top passage votes once for each possible answer it mentions (set
+    # intersections: a question meets a few dozen possible answers and 20 passages).
+    wide = dict.fromkeys(every, 0)
+    articles: dict[str, set[int]] = {t: set() for t in every}
+    top = ranked[:WIDE]
+    for ev in top:
+        for t in every & words(ev.candidate.stored.chunk.text):
+            wide[t] += 1
+            articles[t].add(ev.candidate.stored.article_rowid)
+    ranks = len({c.passage_rank for c in cands}) or 1
+    n_articles = len({ev.candidate.stored.article_rowid for ev in top}) or 1
+    out = np.zeros((5, len(cands)))
+    for i, tokens in enumerate(held):
+        if tokens:
+            out[:, i] = (max(len(passages[t]) for t in tokens) / ranks,
+                         max(sentences[t] for t in tokens) / len(cands), len(tokens),
+                         max(wide[t] for t in tokens) / (len(top) or 1),
+                         max(len(articles[t]) for t in tokens) / n_articles)
+    return tuple(out)
+
+
 def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidence],
              copies: dict[int, int] | None = None) -> np.ndarray:
     """One row of ``FEATURES`` per candidate (float64)."""
@@ -179,10 +227,15 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
         float(base.max())
     bigrams, ordered, wh, phrase = _question_shape(question)
     before, after = _neighbours(cands)
+    reads = [read_sentence(c.text, question) for c in cands]
+    support, share, found, support_wide, support_articles = _support(
+        [r[3] for r in reads], cands, ranked)
+    asks_now = bool(_ASKS_NOW.search(question))
     rows = []
     for i, c in enumerate(cands):
         ev = ranked[c.passage_rank]
         own = terms(c.text)
+        has = reads[i][:3]  # a number, a date, a name the question lacks
         pairs = set(itertools.pairwise(own))
         new = sum(1 for t in own if t not in asked)
         echo = (len(own) - new) / max(len(own), 1)
@@ -193,7 +246,7 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
             1.0 / (1.0 + c.passage_rank), ev.score / top_score, ev.candidate.dense,
             ev.candidate.fused / top_fused, ev.candidate.lexical / top_lexical, ev.recency,
             kind == NUMBER, kind == DATE, kind == NAME, kind is None,
-            *_kind_evidence(kind, holds(kind, c.text, question) if kind else False),
+            *_kind_evidence(kind, has[_KIND_AT[kind]] if kind else False),
             math.log1p(new), echo, math.log1p(len(asked)),
             math.log1p(len(c.text)), math.log1p(c.start),
             bool(_ATTRIBUTION.search(c.text)), bool(_QUOTE.search(c.text)), who_said,
@@ -207,6 +260,9 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
             lexical[after[i]] if after[i] >= 0 else 0.0,
             *wh, bool(_LOOKS_BACK.search(c.text)),
             bool(phrase) and phrase in c.text.lower(),
+            *has, asks_now,
+            support[i], share[i], math.log1p(found[i]), support_wide[i],
+            support_articles[i],
         ))
     return np.asarray(rows, dtype=np.float64)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_types import DATE, NAME, NUMBER, answer_span, answer_type, holds
+from qa.answer_types import DATE, NAME, NUMBER, answer_span, answer_tokens, answer_type, holds
 from qa.types import Message
 from tests.conftest import build, engine_for, write_stories
 
@@ -30,6 +30,14 @@ def test_a_sentence_holds_an_answer_the_question_lacks():
     assert not holds(NUMBER, "The Green Party won seats in 2024.", question)
     assert holds(NAME, "The leader, Tomas Reed, spoke.", "Who leads the party?")
     assert not holds(NAME, "Nobody spoke after the vote.", "Who leads the party?")
+
+
+def test_possible_answers_are_the_names_and_numbers_the_question_lacks():
+    question = "NFL player Damar Hamlin collapsed this week. Which team does he play for?"
+    found = answer_tokens("Hamlin, 24, plays for the Buffalo Bills since March.", question)
+    # Not the opening word, not a month, not a name the question already gives.
+    assert found == {"24", "buffalo", "bills"}
+    assert answer_tokens("He collapsed on the field.", question) == frozenset()
 
 
 @pytest.mark.parametrize("question, sentence, expected", [

@@ -109,10 +109,14 @@ def test_the_nearest_attribution_wins_and_the_one_before_at_a_tie():
 @pytest.mark.model
 def test_who_said_that_with_the_real_model(tmp_path, real_model):
     # With the model this follow-up was "I don't know" (the quote says only "he added").
+    # The earlier answer is that quote as the service gave it before, whichever sentence
+    # the scorer now picks for the first question.
     build(tmp_path / "ix", real_model, SEEDS)
     engine = engine_for(tmp_path / "ix", real_model)
-    first, then = two_turns(engine, "How did the Taliban interact with Russia on the "
-                            "evacuation?", "And who said that?")
-    assert first.grounded and "he added" in first.citations[0].quote
+    text = next(SEEDS.glob("*.txt")).read_text()
+    quote = next(line.strip() for line in text.splitlines() if "he added" in line)
+    then = engine.answer([Message("user", "How did the Taliban interact with Russia on "
+                                  "the evacuation?"), Message("assistant", quote),
+                          Message("user", "And who said that?")])
     assert then.grounded and "the Russian envoy said" in then.citations[0].quote
     assert_exact(engine, then)
