@@ -83,6 +83,7 @@ def model_tokens(pages: list[dict]) -> dict[str, int]:
     tokenizer = Tokenizer.from_file(str(Path(resolve_model("all-MiniLM-L6-v2")[0])
                                         / "tokenizer.json"))
     tokenizer.no_truncation()  # the file cuts at 128; the model reads 256
+    tokenizer.no_padding()  # and pads every text to 128
     chunker = Chunker()
     ours = [CHUNK_TEMPLATE.format(title=p.get("title") or "", text=c.text) for p in pages
             for c in chunker.chunk(Article(id=p["id"], title=p.get("title") or "",
