@@ -7,7 +7,7 @@
 No 2025 question or page is on the training side: the quick loop's pages are dropped from
 the training archive. The training archive is written under bench/out (not committed).
 
-    python -m bench.scorer_archives --news ../shared/eval/news-rtqa [--questions 300]
+    python -m bench.scorer_archives --news ../shared/eval/news-rtqa [--questions 600]
 """
 
 from __future__ import annotations
@@ -26,11 +26,14 @@ TRAIN_YEARS = ("2023", "2024")
 
 
 def train_questions(folder: Path, n: int, seed: int) -> list[dict]:
-    """A seeded sample of the 2023-2024 questions, in file order."""
+    """The first ``n`` of the 2023-2024 questions in a seeded order, in file order (a
+    larger ``n`` keeps every question of a smaller one)."""
     rows = [json.loads(line) for line in (folder / QUESTIONS).open(encoding="utf-8")
             if line.strip()]
     train = [q for q in rows if str(q["id"]).startswith(TRAIN_YEARS)]
-    keep = set(random.Random(seed).sample(range(len(train)), min(n, len(train))))
+    order = list(range(len(train)))
+    random.Random(seed).shuffle(order)
+    keep = set(order[:n])
     return [q for i, q in enumerate(train) if i in keep]
 
 
@@ -56,7 +59,7 @@ def write_train_archive(folder: Path, questions: list[dict], out: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--news", type=Path, required=True)
-    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--questions", type=int, default=600)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--only", choices=["train", "test"], default=None)
     args = parser.parse_args()

@@ -2,12 +2,12 @@
 report it on the test sides; writes the model into the package.
 
 Data: ``bench.scorer_data`` (candidate features and labels). Gradient-boosted trees
-(scikit-learn) rank the candidates; the isotonic calibration is fitted on out-of-fold
-scores of each question's chosen candidate (the answer), one map per kind of corpus
-(dated news, undated reference text): so ``confidence`` is the probability that the
-answer, not just any candidate, is right. The corpora weigh the same. The abstention
-thresholds are chosen on the training side: the highest at which fewer than 4% of the
-training questions abstain.
+(scikit-learn) rank the candidates; the calibration is fitted on out-of-fold scores of
+each question's chosen candidate (the answer), one map per kind of corpus (dated news:
+Platt; undated reference text: isotonic): so ``confidence`` is the probability that the
+answer, not just any candidate, is right. News weighs double (``SIDE_WEIGHT``). The
+abstention thresholds are chosen on the training side: the highest at which fewer than
+4% of the training questions abstain.
 
     python -m bench.scorer_train [--write]    # --write: save qa/models/answer-scorer.json
 """
@@ -23,7 +23,16 @@ import numpy as np
 
 from bench.calibration import confident_half_precision, ece
 from bench.scorer_archives import OUT
-from qa.scorer import DOMAINS, FEATURES, MODEL_FILE, AnswerScorer, Forest, domain_of
+from qa.scorer import (
+    DOMAINS,
+    FEATURES,
+    INELIGIBLE,
+    MODEL_FILE,
+    AnswerScorer,
+    Forest,
+    domain_of,
+    eligible,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MAX_ABSTAIN = 0.04  # on the training side, so the test side stays under 5%
@@ -36,9 +45,9 @@ NOT_LEARNED = ("recency",)
 RANK_SIDES = {"squad-train", "squad-negative", "news-train"}  # what the trees learn from
 # Each side's total weight in the fit, whatever its number of candidates; the
 # unanswerable questions are a smaller share.
-# News weighs double: 300 questions against SQuAD's 5,756, and the support features that
-# news needs (names the top passages share) are learned from it (news test answer
-# accuracy 0.394 -> 0.402 in one run, SQuAD 0.769 -> 0.765).
+# News weighs double: a few hundred questions against SQuAD's 5,756, and the support
+# features that news needs (names the top passages share) are learned from it (with 300
+# news questions: news test answer accuracy 0.394 -> 0.402, SQuAD 0.769 -> 0.765).
 SIDE_WEIGHT = {"squad-train": 1.0, "news-train": 2.0, "squad-negative": 0.3}
 
 
@@ -153,7 +162,6 @@ def fit(train: list[Set], seed: int) -> AnswerScorer:
     calibration of their scores per kind of corpus, and the thresholds, from scores of
     questions the trees never saw (out-of-fold: each answerable question is scored by the
     trees fitted on the other folds). The final trees are fitted on everything."""
-
     rank = [d for d in train if d.name in RANK_SIDES]
     rng = np.random.default_rng(seed)
     folds = {d.name: rng.integers(0, FOLDS, d.questions) for d in rank}
@@ -163,22 +171,26 @@ def fit(train: list[Set], seed: int) -> AnswerScorer:
                                  for d in rank]), seed)
         for d in rank:
             if d.name not in UNANSWERABLE:
-                scored.append(picked(fitted.decision_function,
+                scored.append(picked(lambda x, f=fitted: eligible(f.decision_function(x), x),
                                      d.subset(np.flatnonzero(folds[d.name] == k))))
     x, y, weight = stacked(rank)
     model = trees(x, y, weight, seed)
     forest = export(model)
     assert np.allclose(forest.raw(x[:2000]), model.decision_function(x[:2000]), atol=1e-6)
-    scored += [picked(forest.raw, d) for d in train
+    scored += [picked(lambda x: eligible(forest.raw(x), x), d) for d in train
                if d.name not in RANK_SIDES and d.name not in UNANSWERABLE]
     raw_all, right_all, domain_all = (np.concatenate(p) for p in zip(*scored, strict=True))
     calibration, thresholds = {}, {}
     for domain in DOMAINS:
         inside = domain_all == domain
-        xs, ys = CALIBRATE[CALIBRATION[domain]](raw_all[inside], right_all[inside])
+        # A question whose every candidate is ineligible gets confidence 0 (it abstains):
+        # the map is fitted on the others.
+        fitted = inside & (raw_all > INELIGIBLE)
+        xs, ys = CALIBRATE[CALIBRATION[domain]](raw_all[fitted], right_all[fitted])
         calibration[domain] = (xs, ys)
         # The highest threshold at which fewer than MAX_ABSTAIN of these questions abstain.
-        confidence = np.sort(np.interp(raw_all[inside], xs, ys))
+        confidence = np.sort(np.where(raw_all[inside] > INELIGIBLE,
+                                      np.interp(raw_all[inside], xs, ys), 0.0))
         thresholds[domain] = round(float(confidence[int(MAX_ABSTAIN * len(confidence))])
                                    - 1e-4, 4)
     return AnswerScorer("all-MiniLM-L6-v2", forest, calibration, thresholds,

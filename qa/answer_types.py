@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from index.terms import STOPWORDS
+
 NUMBER, DATE, NAME = "number", "date", "name"
 
 _NUMBER_Q = re.compile(r"\b(how (many|much|old|long|far|tall|big|large|often)|what "
@@ -89,7 +91,8 @@ def held(sentence: str, question: str) -> tuple[bool, bool, bool]:
 
 def answer_tokens(sentence: str, question: str) -> frozenset[str]:
     """The tokens of the sentence that could be an answer the question lacks: names (a
-    capitalised word, not the sentence's first, not a date word) and numbers, lower-cased.
+    capitalised word, not the sentence's first, not a date or stop word) and numbers (a
+    token opening with a digit), lower-cased.
     A name that several top passages share is likelier to be the answer than one that
     only a single sentence mentions (the redundancy of news coverage)."""
     return read_sentence(sentence, question)[3]
@@ -108,7 +111,8 @@ def read_sentence(sentence: str, question: str
         number, date = number or is_number, date or is_date
         if t[0].isdigit() or (i > 0 and is_name):
             name = name or not t[0].isdigit()
-            if len(w) > 1 or t[0].isdigit():
+            # "The Times", "Will Smith": the capitalised stop word names nothing.
+            if t[0].isdigit() or (len(w) > 1 and w not in STOPWORDS):
                 tokens.add(w)
     return number, date, name, frozenset(tokens)
 
@@ -123,9 +127,12 @@ def _read(token: str) -> tuple[str, bool, bool, bool]:
 
 
 @lru_cache(maxsize=4096)  # a passage's text is read again by every question it meets
-def words(text: str) -> frozenset[str]:
-    """The text's tokens in the comparable form of ``answer_tokens``."""
-    return frozenset(map(_comparable, _TOKEN.findall(text)))
+def names_and_numbers(text: str) -> frozenset[str]:
+    """The text's capitalised words and numbers, in the comparable form of
+    ``answer_tokens`` (what can name a possible answer; "times" in "three times" does not
+    name "The Times")."""
+    return frozenset(_comparable(t) for t in _TOKEN.findall(text)
+                     if t[0].isupper() or t[0].isdigit())
 
 
 @lru_cache(maxsize=200_000)  # the same words recur in every text: look each up once

@@ -5,11 +5,12 @@ features the pipeline already has or computes cheaply (its similarity and term c
 its passage's rank and scores, the answer type asked for and whether the sentence holds
 one, how much of it is new to the question, where it sits in its article, attribution).
 Gradient-boosted trees over them (scikit-learn's, trained on labelled questions by
-``bench/scorer_train.py``) give a raw score; an isotonic map fitted on a held-apart fold
-turns it into the probability that the sentence holds the answer. The best candidate is
-the answer and that probability is its ``confidence``. Trees, not a linear model: what a
-feature means depends on the others (a "how many" question answered by a sentence
-without a number is wrong however similar the sentence is).
+``bench/scorer_train.py``) give a raw score; a map fitted on a held-apart fold (Platt for
+news, isotonic for reference text) turns it into the probability that the sentence holds
+the answer. The best candidate is the answer and that probability is its ``confidence``.
+Trees, not a linear model: what a feature means depends on the others (a "how many"
+question answered by a sentence without a number is wrong however similar the sentence
+is).
 
 The model is a small JSON file in the package (the trees as arrays, feature names, the
 calibration points), loaded once and evaluated with numpy for all trees and candidates
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from index.terms import terms
-from qa.answer_types import DATE, NAME, NUMBER, answer_type, read_sentence, words
+from qa.answer_types import DATE, NAME, NUMBER, answer_type, names_and_numbers, read_sentence
 from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
@@ -50,9 +51,10 @@ _QUOTE = re.compile(r"[\"“”]")
 # A sentence that opens on a month or year ("In August, ...") tells of an earlier event
 # far more often than of the story's own news, which is told as "on Thursday".
 _LOOKS_BACK = re.compile(r"\b(earlier|previously|formerly|ago|last (week|month|year)|"
-                         r"in the past|at the time|back then)\b|^\W*(in|on|by|since|until) "
-                         r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b|"
-                         r"^\W*(in|by|since|until) (1[89]|20)\d\d\b", re.IGNORECASE)
+                         r"in the past|at the time|back then)\b|^\W*(in|on|since) "
+                         r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
+                         r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|"
+                         r"^\W*(in|since) (1[89]|20)\d\d\b", re.IGNORECASE)
 # The question is about the latest news ("this week", "now"): an earlier event is not it.
 _ASKS_NOW = re.compile(r"\b(this (week|month|year|time|season)|now|currently|latest|"
                        r"recently|newly|just|today)\b", re.IGNORECASE)
@@ -170,12 +172,13 @@ def _neighbours(cands: list[SentenceCandidate]) -> tuple[list[int], list[int]]:
 def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
              ranked: list[Evidence]) -> tuple[np.ndarray, ...]:
     """For each candidate, how well the top passages back its best-backed possible answer
-    (a name or number the question lacks): the share of the candidates' passages that
-    mention it, the share of the candidate sentences that do, how many possible answers
-    it holds, and the shares of the top ``WIDE`` passages and of their articles that
-    mention it. News tells the same fact in many stories: the name the top passages
-    agree on is likelier the answer than one a single sentence mentions. ``held``: each
-    candidate's possible answers (``answer_tokens``)."""
+    (a name or number the question lacks): the share of the candidates' passages with a
+    candidate sentence holding it, the share of the candidate sentences holding it, how
+    many possible answers it holds, and the shares of the top ``WIDE`` passages and of
+    their articles that name it (as a capitalised word or a number). News tells the same
+    fact in many stories: the name the top passages agree on is likelier the answer than
+    one a single sentence mentions. ``held``: each candidate's possible answers
+    (``answer_tokens``)."""
     every = frozenset().union(*held)
     passages: dict[str, set[int]] = {t: set() for t in every}
     sentences = dict.fromkeys(every, 0)
@@ -189,7 +192,7 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     articles: dict[str, set[int]] = {t: set() for t in every}
     top = ranked[:WIDE]
     for ev in top:
-        for t in every & words(ev.candidate.stored.chunk.text):
+        for t in every & names_and_numbers(ev.candidate.stored.chunk.text):
             wide[t] += 1
             articles[t].add(ev.candidate.stored.article_rowid)
     ranks = len({c.passage_rank for c in cands}) or 1
@@ -322,6 +325,20 @@ class Forest:
                    float(data["baseline"]))
 
 
+_LACKS = [FEATURES.index("lacks_number"), FEATURES.index("lacks_date")]
+INELIGIBLE = -1e9
+
+
+def eligible(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The raw scores with those of sentences that cannot be the answer set to
+    ``INELIGIBLE``: for a "how many" or "when" question, a sentence without a number or
+    date the question lacks. The string-match labels sometimes credit one ("six" in
+    "Six-time"), so the trees alone let an echo of the question through ("...how many
+    people died then...", for a question the article has no number for)."""
+    lacks = rows[:, _LACKS].any(axis=1)
+    return np.where(lacks, INELIGIBLE, raw)
+
+
 DOMAINS = ("dated", "undated")
 
 
@@ -333,8 +350,8 @@ def domain_of(rows: np.ndarray) -> str:
 
 @dataclass(frozen=True)
 class AnswerScorer:
-    """Boosted trees over ``FEATURES`` and, per kind of corpus, the isotonic map of their
-    score to a probability and the abstention threshold; made by
+    """Boosted trees over ``FEATURES`` and, per kind of corpus, the map of their score to
+    a probability (as points, interpolated) and the abstention threshold; made by
     ``bench/scorer_train.py``."""
 
     embedder: str  # the model whose similarities it was trained on
@@ -366,13 +383,14 @@ class AnswerScorer:
                 "min_confidence": self.min_confidence, "trained_on": self.trained_on}
 
     def raw(self, rows: np.ndarray) -> np.ndarray:
-        """The model's log-odds for each row."""
-        return self.forest.raw(rows)
+        """The model's log-odds for each row (``eligible``: the lowest for a sentence
+        that cannot answer)."""
+        return eligible(self.forest.raw(rows), rows)
 
     def calibrate(self, raw: float | np.ndarray, domain: str) -> np.ndarray:
-        """Raw scores as probabilities, by the domain's map."""
+        """Raw scores as probabilities, by the domain's map (0 for an ineligible one)."""
         xs, ys = self.calibration[domain]
-        return np.interp(raw, xs, ys)
+        return np.where(np.asarray(raw) > INELIGIBLE, np.interp(raw, xs, ys), 0.0)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """The calibrated probability that each candidate of one question holds the

@@ -115,11 +115,38 @@ def test_a_name_the_top_passages_share_is_better_supported():
     assert not wide.any()  # no ranked passages given: none votes
 
 
+def test_the_passages_that_name_a_possible_answer_back_it(tmp_path, hashing):
+    # Three stories name the Rovers as the winners, one names a storm in Port Ellis.
+    stories = [{"id": f"final-{i}", "title": "The Cup Final", "published": "2024-05-0" + str(i),
+                "text": f"The Harbour Rovers won the cup final. {detail}"}
+               for i, detail in enumerate(["Fans cheered.", "The Rovers' coach was glad.",
+                                           "Rovers fans filled the square."], start=1)]
+    stories.append({"id": "storm", "title": "Storm", "published": "2024-05-04",
+                    "text": "A storm hit Port Ellis during the cup final."})
+    build(tmp_path / "ix", hashing, write_stories(tmp_path / "src", stories))
+    engine = engine_for(tmp_path / "ix", hashing)
+    question = "Which team won the cup final?"
+    ranked = engine.evidence(question)
+    cands = candidates(ranked, ArticleTexts(engine.index.store.article_text))
+    rows = features(question, cands, ranked)
+    wide = rows[:, FEATURES.index("support_wide")]
+    articles = rows[:, FEATURES.index("support_articles")]
+    rovers = [i for i, c in enumerate(cands) if "Rovers won" in c.text]
+    storm = [i for i, c in enumerate(cands) if "Port Ellis" in c.text]
+    assert rovers and storm
+    assert min(wide[rovers]) > max(wide[storm])
+    assert min(articles[rovers]) == pytest.approx(3 / 4)  # three of the four articles
+    assert max(articles[storm]) == pytest.approx(1 / 4)
+
+
 @pytest.mark.parametrize("sentence, back", [
     ("In August, the ministry evacuated 500 citizens.", True),
     ("Earlier that month, Moscow evacuated two hundred.", True),
+    ("In 2019 the plant closed.", True),
     ("The planes will carry 380 nationals home.", False),
     ("On Thursday the army resumed flights.", False),
+    ("In Maryland, the vote was close.", False),
+    ("By 2030, the plan will be finished.", False),
 ])
 def test_a_sentence_about_an_earlier_time_is_marked(sentence, back):
     assert bool(_LOOKS_BACK.search(sentence)) is back
@@ -193,16 +220,22 @@ def test_the_scorer_does_not_vouch_for_what_the_article_does_not_say(seed_engine
 
 @pytest.mark.model
 @pytest.mark.skipif(not MODEL_FILE.exists(), reason="no packaged scorer")
-def test_the_scorer_picks_the_sentence_that_dates_the_seizure_of_power(seed_engine):
+def test_the_scorer_answers_with_the_sentence_that_dates_the_seizure_of_power(seed_engine):
     # The article dates it once ("its Aug. 15 seizure of power in Kabul"); the other
-    # sentence about it says "this summer". The pick is scored, not yet answered: the
-    # probability stays under the reference-text threshold for this old story.
-    question = "When did the Taliban take power?"
-    ranked = seed_engine.evidence(question)
-    cands = candidates(ranked, ArticleTexts(seed_engine.index.store.article_text))
-    probability = seed_engine.scorer.probability(
-        features(question, cands, ranked, seed_engine.copy_counts(cands)))
-    assert "Aug. 15" in cands[int(np.argmax(probability))].text
+    # sentence about it says "this summer".
+    answer = seed_engine.answer([Message("user", "When did the Taliban take power?")])
+    assert answer.grounded and "Aug. 15" in answer.citations[0].quote, answer
+
+
+def test_a_sentence_without_the_number_asked_for_cannot_be_the_answer():
+    rows = np.zeros((3, len(FEATURES)))
+    rows[0, FEATURES.index("lacks_number")] = 1  # an echo of "how many ...", no number
+    rows[1, FEATURES.index("lacks_date")] = 1
+    scorer = scorer_for("m", {"dense": 2.0})
+    rows[:, FEATURES.index("dense")] = [0.9, 0.9, 0.1]
+    probability = scorer.probability(rows)
+    assert probability[0] == probability[1] == 0.0 and probability[2] > 0
+    assert int(np.argmax(probability)) == 2
 
 
 def test_calibration_error_and_the_confident_half():

@@ -113,8 +113,8 @@ def test_who_said_that_with_the_real_model(tmp_path, real_model):
     # the scorer now picks for the first question.
     build(tmp_path / "ix", real_model, SEEDS)
     engine = engine_for(tmp_path / "ix", real_model)
-    text = next(SEEDS.glob("*.txt")).read_text()
-    quote = next(line.strip() for line in text.splitlines() if "he added" in line)
+    quote = next(line.strip() for seed in sorted(SEEDS.glob("*.txt"))
+                 for line in seed.read_text().splitlines() if "he added" in line)
     then = engine.answer([Message("user", "How did the Taliban interact with Russia on "
                                   "the evacuation?"), Message("assistant", quote),
                           Message("user", "And who said that?")])
