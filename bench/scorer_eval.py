@@ -45,16 +45,18 @@ NOTES = """
   (few news training questions) and the `undated` map is isotonic. For a "how many" or
   "when" question, a sentence without a number or date the question lacks is not
   eligible. Without that rule the trees answered an echo of the question ("...how many
-  people died then...") and SQuAD answer accuracy was 0.766 rather than 0.749: the string
-  match sometimes credits such a sentence ("six" in "Six-time").
+  people died then...") and SQuAD answer accuracy was 0.766 rather than 0.749 (training
+  side's report): the string match sometimes credits such a sentence ("six" in
+  "Six-time").
 - Training data: 5,756 SQuAD questions (their articles' half), 1,726 of them asked again
   without their article, and 600 news questions of 2023-2024 over their own 4,611 pages
   (`bench/scorer_archives.py`). With 300 news questions (and a first version of these
   features) news answer accuracy was 0.402 and the confident half was right 0.58 of the
   time. More news questions are the next step.
 - p50 is the whole answer in process. The scorer's share is the difference between a
-  set's two rows, which ran one after the other on the same machine: about 4-5 ms,
-  most of it the Python feature rows (59 features for 20-30 candidates).
+  set's two rows, which ran one after the other on the same machine: about 4 ms on
+  news, most of it the Python feature rows (59 features for 20-30 candidates). A short
+  test run shared the cores with the SQuAD rows.
 """
 KEYS = ("hit@1", "hit@5", "answer_accuracy", "abstention", "mean_confidence", "ece",
         "confident_half_precision", "p50_ms")
