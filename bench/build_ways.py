@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from bench.archive import load_pages, write_gz
+from bench.baselines import recipe_chunks
 from index.builder import Builder
 from index.chunking import CHUNK_TEMPLATE, Chunker
 from index.embedder import EmbedderSpec, resolve_model
@@ -53,15 +54,13 @@ def langchain_build(pages: list[dict]) -> dict:
     to a flat inner-product index. Timed from the pages in memory to the filled index;
     the model's loading is timed apart, as the service's is not counted either."""
     import faiss
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
     from sentence_transformers import SentenceTransformer
 
     began = time.perf_counter()
     model = SentenceTransformer(resolve_model("all-MiniLM-L6-v2")[0], device="cpu")
     load_seconds = time.perf_counter() - began
     began = time.perf_counter()
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    chunks = [c for p in pages for c in splitter.split_text(p["text"])]
+    chunks = recipe_chunks(pages)
     vectors = model.encode(chunks, batch_size=32, normalize_embeddings=True,
                            convert_to_numpy=True)
     index = faiss.IndexFlatIP(vectors.shape[1])
@@ -77,7 +76,6 @@ def model_tokens(pages: list[dict]) -> dict[str, int]:
     """How many tokens each way's chunks put through the model (each text cut at the
     model's 256-token window), counted with the model's tokenizer: the work the builds'
     seconds are for."""
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(Path(resolve_model("all-MiniLM-L6-v2")[0])
@@ -88,8 +86,7 @@ def model_tokens(pages: list[dict]) -> dict[str, int]:
     ours = [CHUNK_TEMPLATE.format(title=p.get("title") or "", text=c.text) for p in pages
             for c in chunker.chunk(Article(id=p["id"], title=p.get("title") or "",
                                            text=p["text"]))]
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
-    recipe = [c for p in pages for c in splitter.split_text(p["text"])]
+    recipe = recipe_chunks(pages)
 
     def count(texts: list[str]) -> int:
         return sum(min(len(e.ids), 256) for e in tokenizer.encode_batch(texts))

@@ -30,6 +30,7 @@ from qa.scorer import (
     MODEL_FILE,
     AnswerScorer,
     Forest,
+    calibrated,
     domain_of,
     eligible,
 )
@@ -189,8 +190,7 @@ def fit(train: list[Set], seed: int) -> AnswerScorer:
         xs, ys = CALIBRATE[CALIBRATION[domain]](raw_all[fitted], right_all[fitted])
         calibration[domain] = (xs, ys)
         # The highest threshold at which fewer than MAX_ABSTAIN of these questions abstain.
-        confidence = np.sort(np.where(raw_all[inside] > INELIGIBLE,
-                                      np.interp(raw_all[inside], xs, ys), 0.0))
+        confidence = np.sort(calibrated(raw_all[inside], xs, ys))
         thresholds[domain] = round(float(confidence[int(MAX_ABSTAIN * len(confidence))])
                                    - 1e-4, 4)
     return AnswerScorer("all-MiniLM-L6-v2", forest, calibration, thresholds,

@@ -83,12 +83,6 @@ def holds(kind: str, sentence: str, question: str) -> bool:
     return False
 
 
-def held(sentence: str, question: str) -> tuple[bool, bool, bool]:
-    """Whether the sentence holds a number, a date and a name that the question lacks
-    (``holds`` for each kind, in one reading)."""
-    return read_sentence(sentence, question)[:3]
-
-
 def answer_tokens(sentence: str, question: str) -> frozenset[str]:
     """The tokens of the sentence that could be an answer the question lacks: names (a
     capitalised word, not the sentence's first, not a date or stop word) and numbers (a
@@ -100,7 +94,8 @@ def answer_tokens(sentence: str, question: str) -> frozenset[str]:
 
 def read_sentence(sentence: str, question: str
                   ) -> tuple[bool, bool, bool, frozenset[str]]:
-    """``held`` and ``answer_tokens`` of a sentence, in one reading of its tokens."""
+    """Whether the sentence holds a number, a date and a name that the question lacks
+    (``holds`` for each kind), and its ``answer_tokens``: in one reading of its tokens."""
     asked = _question_words(question)
     number = date = name = False
     tokens = set()

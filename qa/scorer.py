@@ -47,9 +47,9 @@ WIDE = 20
 _ATTRIBUTION = re.compile(r"\b(said|says|told|according to|added|stated|wrote|announced|"
                           r"explained|noted)\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"“”]")
-# A sentence about an earlier time than the story's news ("earlier that month").
-# A sentence that opens on a month or year ("In August, ...") tells of an earlier event
-# far more often than of the story's own news, which is told as "on Thursday".
+# A sentence about an earlier time than the story's news ("earlier that month"); one that
+# opens on a month or year ("In August, ...") tells of an earlier event far more often
+# than of the story's own news, which is told as "on Thursday".
 _LOOKS_BACK = re.compile(r"\b(earlier|previously|formerly|ago|last (week|month|year)|"
                          r"in the past|at the time|back then)\b|^\W*(in|on|since) "
                          r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
@@ -73,7 +73,7 @@ FEATURES = (
     "support_share", "answer_tokens", "support_wide", "support_articles",
 )
 _RECENCY = FEATURES.index("recency")
-_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``held``'s answer
+_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``read_sentence``'s answer
 _WH = ("what", "which", "who", "when", "where", "why", "how")
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 # Two sentences are neighbours when at most this many characters lie between them.
@@ -339,6 +339,11 @@ def eligible(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.where(lacks, INELIGIBLE, raw)
 
 
+def calibrated(raw: float | np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """Raw scores as probabilities by the map through (xs, ys); 0 for an ineligible one."""
+    return np.where(np.asarray(raw) > INELIGIBLE, np.interp(raw, xs, ys), 0.0)
+
+
 DOMAINS = ("dated", "undated")
 
 
@@ -388,9 +393,8 @@ class AnswerScorer:
         return eligible(self.forest.raw(rows), rows)
 
     def calibrate(self, raw: float | np.ndarray, domain: str) -> np.ndarray:
-        """Raw scores as probabilities, by the domain's map (0 for an ineligible one)."""
-        xs, ys = self.calibration[domain]
-        return np.where(np.asarray(raw) > INELIGIBLE, np.interp(raw, xs, ys), 0.0)
+        """Raw scores as probabilities, by the domain's map."""
+        return calibrated(raw, *self.calibration[domain])
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """The calibrated probability that each candidate of one question holds the
