@@ -9,15 +9,19 @@ normalisation). The splits keep every article on one side:
 - news: 2023-2024 questions over their own pages (``bench.scorer_archives``) train, the
   2025 quick loop test.
 
+Besides, a seeded share of the training questions of each is asked again without the
+articles that answer them (``squad-negative``, ``news-negative``).
+
     python -m bench.scorer_data --squad ../shared/eval/squad-v1.1-dev.json \
         --news ../shared/eval/news-rtqa
 
-writes ``bench/out/scorer/{squad,news}-{train,test}.npz``.
+writes ``bench/out/scorer/{squad,news}-{train,test,negative}.npz``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
 import time
@@ -26,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.evaluation import build_index, contains, load_squad
+from bench.evaluation import build_index, contains, load_squad, normalise
 from bench.news import NewsQuestion, load_questions
 from bench.scorer_archives import OUT
 from index.embedder import load_embedder
@@ -109,6 +113,26 @@ def squad(path: Path, seed: int) -> None:
                                                       "test": sorted(test)}))
 
 
+def news_negative(index_dir: Path, archive: Path, questions: list[NewsQuestion], out: Path,
+                  seed: int) -> None:
+    """Questions the archive cannot answer: a seeded share of the news training questions
+    asked without any article that holds a gold answer (in its title or text). Like the
+    SQuAD ones, they teach what an echo of the question without the answer looks like,
+    here in news."""
+    with gzip.open(archive, "rt", encoding="utf-8") as lines:
+        pages = [(row["id"], normalise(f"{row.get('title', '')} {row['text']}"))
+                 for row in map(json.loads, filter(str.strip, lines))]
+    chosen = random.Random(seed).sample(questions, len(questions) * NEGATIVE_SHARE // 100)
+    asked = []
+    for q in chosen:
+        gold = [g for g in map(normalise, q.answers) if g]
+        allowed = tuple(i for i, text in pages if not any(g in text for g in gold))
+        asked.append((q.id, q.text, q.answers,
+                      Scope(as_of=q.as_of, filters=Filters(article_ids=allowed))))
+    engine = Engine(open_published(index_dir), load_embedder("all-MiniLM-L6-v2"), scorer=None)
+    collect(engine, asked, out)
+
+
 def news_set(folder: Path, index_dir: Path, questions: list[NewsQuestion], out: Path) -> None:
     embedder = load_embedder("all-MiniLM-L6-v2")
     engine = Engine(open_published(index_dir), embedder, scorer=None)
@@ -128,6 +152,8 @@ def main() -> None:
         ids = set(json.loads((OUT / "train-questions.json").read_text()))
         train = [q for q in load_questions(args.news) if q.id in ids]
         news_set(args.news, OUT / "news-train-index", train, OUT / "news-train.npz")
+        news_negative(OUT / "news-train-index", OUT / "train-articles.jsonl.gz", train,
+                      OUT / "news-negative.npz", args.seed)
     if args.news and args.only in (None, "news-test"):
         news_set(args.news, OUT / "news-quick-index", load_questions(args.news, quick=True),
                  OUT / "news-test.npz")

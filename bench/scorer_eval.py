@@ -5,7 +5,9 @@
 - news, the 2025 quick loop over ``quick-articles``, as of the day after each quiz.
 
 For each: hit@1, hit@5, answer accuracy, abstention, mean confidence, ECE and the
-precision of the more confident half of the answers, and the answer's p50 time. The same
+precision of the more confident half of the answers, the answer's p50 time, and the p50
+time of the step that picks the answer sentence (``PickTimer``): the learned scorer's
+cost is its pick time less the rules'. The same
 index and questions for both rows; only the answer step differs.
 
     python -m bench.scorer_eval --squad ../shared/eval/squad-v1.1-dev.json \
@@ -20,6 +22,8 @@ import argparse
 import json
 import time
 from pathlib import Path
+
+import numpy as np
 
 from bench.evaluation import load_squad, run_engine
 from bench.news import ask_all, load_questions, score
@@ -59,16 +63,39 @@ NOTES = """
   test run shared the cores with the SQuAD rows.
 """
 KEYS = ("hit@1", "hit@5", "answer_accuracy", "abstention", "mean_confidence", "ece",
-        "confident_half_precision", "p50_ms")
+        "confident_half_precision", "p50_ms", "pick_p50_ms")
 
 
-def row(where: str, system: str, s, engine: Engine) -> dict:
+class PickTimer:
+    """Times the step that picks the answer sentence of an engine, whichever does it:
+    the learned scorer (its candidates, features and trees) or the hand-set rules."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.seconds: list[float] = []
+        engine._learned_pick = self._timed(engine._learned_pick)
+        engine.extractor.pick = self._timed(engine.extractor.pick)
+
+    def _timed(self, step):
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                self.seconds.append(time.perf_counter() - began)
+        return timed
+
+    def p50_ms(self) -> float:
+        return round(float(np.median(self.seconds)) * 1000, 2) if self.seconds else 0.0
+
+
+def row(where: str, system: str, s, engine: Engine, timer: PickTimer) -> dict:
     """One table row from a run's scores (SQuAD's or news's: the same fields)."""
     return {"set": where, "system": system, "hit@1": s.hit1, "hit@5": s.hit5,
             "answer_accuracy": s.answer_accuracy, "abstention": s.abstention_rate,
             "mean_confidence": s.mean_confidence, "ece": s.ece,
             "confident_half_precision": s.confident_half_precision,
-            "p50_ms": s.latency_p50_ms, "threshold": engine.thresholds}
+            "p50_ms": s.latency_p50_ms, "pick_p50_ms": timer.p50_ms(),
+            "threshold": engine.thresholds}
 
 
 def squad_rows(path: Path) -> list[dict]:
@@ -80,8 +107,9 @@ def squad_rows(path: Path) -> list[dict]:
     for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
         engine = Engine(open_published(OUT / "squad" / "index"), embedder,
                         **({} if scorer else {"scorer": None}))
+        timer = PickTimer(engine)
         rows.append(row(f"SQuAD test half ({len(questions)} q)", name,
-                        run_engine(engine, questions), engine))
+                        run_engine(engine, questions), engine, timer))
         engine.close()
     return rows
 
@@ -93,9 +121,10 @@ def news_rows(folder: Path) -> list[dict]:
     for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
         engine = Engine(open_published(OUT / "news-quick-index"), embedder,
                         **({} if scorer else {"scorer": None}))
+        timer = PickTimer(engine)
         answers, latencies = ask_all(engine, questions)
         rows.append(row(f"news 2025 quick loop ({len(questions)} q)", name,
-                        score(questions, answers, latencies), engine))
+                        score(questions, answers, latencies), engine, timer))
         engine.close()
     return rows
 
@@ -104,9 +133,10 @@ def table(rows: list[dict]) -> str:
     lines = ["| set | system | " + " | ".join(KEYS) + " | threshold |",
              "|---|---|" + "---|" * (len(KEYS) + 1)]
     for r in rows:
-        lines.append(f"| {r['set']} | {r['system']} | "
-                     + " | ".join(f"{r[k]:.3f}" if k != "p50_ms" else f"{r[k]:.1f}"
-                                  for k in KEYS) + f" | {r['threshold']} |")
+        cells = (f"{r.get(k, 0.0):.1f}" if k.endswith("_ms") else f"{r.get(k, 0.0):.3f}"
+                 for k in KEYS)
+        lines.append(f"| {r['set']} | {r['system']} | " + " | ".join(cells)
+                     + f" | {r['threshold']} |")
     return "\n".join(lines)
 
 

@@ -31,3 +31,11 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The content terms of a text: lower-cased, stemmed, without stop words."""
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+
+
+def word_terms(text: str) -> list[tuple[int, str, str]]:
+    """The words of a text that are content terms: each word's position among all the
+    text's words, the word, and its term (as ``terms``, but split before lower-casing,
+    so the word's case can be read)."""
+    return [(i, w, stem(low)) for i, w in enumerate(_WORD.findall(text))
+            if (low := w.lower()) not in STOPWORDS]

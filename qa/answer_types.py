@@ -16,6 +16,7 @@ sentences a bonus; it never invents text. The rules, by the question's opening w
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from index.terms import STOPWORDS
@@ -37,20 +38,23 @@ _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|"
                      r"retailer|carmaker|automaker|bank|court|senator|governor|lawmaker|"
                      r"ceo|executive|billionaire|tech)\b", re.IGNORECASE)
 
-_NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                 "ten", "eleven", "twelve", "dozen", "dozens", "hundred", "hundreds",
-                 "thousand", "thousands", "million", "millions", "billion", "billions",
-                 "trillion", "half", "twenty", "thirty", "forty", "fifty", "sixty",
-                 "seventy", "eighty", "ninety"}
-DATE_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august",
-               "september", "october", "november", "december", "monday", "tuesday",
-               "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday",
-               "today", "tomorrow", "week", "month", "year", "decade", "century",
-               # abbreviated months ("Aug. 15") and the unambiguous seasons
-               "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-               "nov", "dec", "summer", "winter", "autumn"}
+NUMBER_WORDS = frozenset({
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+    "twelve", "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million",
+    "millions", "billion", "billions", "trillion", "half", "twenty", "thirty", "forty",
+    "fifty", "sixty", "seventy", "eighty", "ninety"})
+# The months and their abbreviations ("Aug. 15").
+MONTH_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+    "sep", "sept", "oct", "nov", "dec"})
+DATE_WORDS = MONTH_WORDS | {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "yesterday", "today", "tomorrow", "week", "month", "year", "decade", "century",
+    # the unambiguous seasons
+    "summer", "winter", "autumn"}
 _TOKEN = re.compile(r"[A-Za-z][\w'’.-]*|\d[\d,.:%]*")
-_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+YEAR = re.compile(r"^(1[89]|20)\d\d$")
 
 
 def answer_type(question: str) -> str | None:
@@ -72,15 +76,10 @@ def _question_words(question: str) -> frozenset[str]:
 def holds(kind: str, sentence: str, question: str) -> bool:
     """True when the sentence has a token of the wanted kind that the question lacks."""
     asked = _question_words(question)
-    tokens = _TOKEN.findall(sentence)
-    if kind == NUMBER:
-        return any(number and w not in asked for w, number, _, _ in map(_read, tokens))
-    if kind == DATE:
-        return any(date and w not in asked for w, _, date, _ in map(_read, tokens))
-    if kind == NAME:
-        # Not the sentence's first token: any sentence opens with a capital.
-        return any(name and w not in asked for w, _, _, name in map(_read, tokens[1:]))
-    return False
+    kinds = token_kinds(sentence)
+    # A name is not the sentence's first token: any sentence opens with a capital.
+    held = {NUMBER: kinds.numbers, DATE: kinds.dates, NAME: kinds.names}.get(kind)
+    return held is not None and not held <= asked
 
 
 def answer_tokens(sentence: str, question: str) -> frozenset[str]:
@@ -92,33 +91,61 @@ def answer_tokens(sentence: str, question: str) -> frozenset[str]:
     return read_sentence(sentence, question)[3]
 
 
+@dataclass(frozen=True, slots=True)
+class TokenKinds:
+    """A sentence's tokens by what they can be, in their comparable form: numbers,
+    dates, names (capitalised, not the first token) and possible answers (names that are
+    not stop words, and numbers). Read once per sentence, whatever the question."""
+
+    numbers: frozenset[str]
+    dates: frozenset[str]
+    names: frozenset[str]
+    answers: frozenset[str]
+
+
+@lru_cache(maxsize=50_000)  # a top passage's sentences meet many questions
+def token_kinds(sentence: str) -> TokenKinds:
+    """The sentence's ``TokenKinds``."""
+    numbers, dates, names, answers = set(), set(), set(), set()
+    for i, t in enumerate(_TOKEN.findall(sentence)):
+        w, is_number, is_date, is_name = _read(t)
+        if is_number:
+            numbers.add(w)
+        if is_date:
+            dates.add(w)
+        if t[0].isdigit():
+            answers.add(w)
+        elif i > 0 and is_name:
+            names.add(w)
+            # "The Times", "Will Smith": the capitalised stop word names nothing.
+            if len(w) > 1 and w not in STOPWORDS:
+                answers.add(w)
+    return TokenKinds(frozenset(numbers), frozenset(dates), frozenset(names),
+                      frozenset(answers))
+
+
 def read_sentence(sentence: str, question: str
                   ) -> tuple[bool, bool, bool, frozenset[str]]:
     """Whether the sentence holds a number, a date and a name that the question lacks
-    (``holds`` for each kind), and its ``answer_tokens``: in one reading of its tokens."""
+    (``holds`` for each kind), and its ``answer_tokens``: set differences of its
+    ``token_kinds``."""
     asked = _question_words(question)
-    number = date = name = False
-    tokens = set()
-    for i, t in enumerate(_TOKEN.findall(sentence)):
-        w, is_number, is_date, is_name = _read(t)
-        if w in asked:
-            continue
-        number, date = number or is_number, date or is_date
-        if t[0].isdigit() or (i > 0 and is_name):
-            name = name or not t[0].isdigit()
-            # "The Times", "Will Smith": the capitalised stop word names nothing.
-            if t[0].isdigit() or (len(w) > 1 and w not in STOPWORDS):
-                tokens.add(w)
-    return number, date, name, frozenset(tokens)
+    kinds = token_kinds(sentence)
+    return (not kinds.numbers <= asked, not kinds.dates <= asked, not kinds.names <= asked,
+            kinds.answers - asked)
 
 
 @lru_cache(maxsize=200_000)  # the same words recur in every sentence: read each once
 def _read(token: str) -> tuple[str, bool, bool, bool]:
     """A token's comparable form, and whether it can be a number, a date or a name."""
     w = _comparable(token)
-    date = bool(_YEAR.match(w)) or w in DATE_WORDS
-    return w, token[0].isdigit() or w in _NUMBER_WORDS, date, token[0].isupper() and \
+    date = bool(YEAR.match(w)) or w in DATE_WORDS
+    return w, token[0].isdigit() or w in NUMBER_WORDS, date, token[0].isupper() and \
         w not in DATE_WORDS
+
+
+# ``_TOKEN``, its tokens that open with a capital or a digit captured (the others as "").
+_NAME_OR_NUMBER = re.compile(r"[a-z][\w'’.-]*|([A-Z][\w'’.-]*|\d[\d,.:%]*)")
 
 
 @lru_cache(maxsize=4096)  # a passage's text is read again by every question it meets
@@ -126,8 +153,9 @@ def names_and_numbers(text: str) -> frozenset[str]:
     """The text's capitalised words and numbers, in the comparable form of
     ``answer_tokens`` (what can name a possible answer; "times" in "three times" does not
     name "The Times")."""
-    return frozenset(_comparable(t) for t in _TOKEN.findall(text)
-                     if t[0].isupper() or t[0].isdigit())
+    found = set(_NAME_OR_NUMBER.findall(text))
+    found.discard("")
+    return frozenset(map(_comparable, found))
 
 
 @lru_cache(maxsize=200_000)  # the same words recur in every text: look each up once

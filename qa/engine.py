@@ -205,20 +205,19 @@ class Engine:
 
     def _learned_pick(self, question: str,
                       ranked: list[Evidence]) -> tuple[Pick | None, float, float | None]:
-        """The candidate sentence the scorer finds likeliest to hold the answer, that
-        probability as the confidence, and the scorer's threshold for this question."""
+        """The candidate sentence the scorer's ranker puts first, the calibrated
+        probability that it holds the answer as the confidence, and the scorer's threshold
+        for this question."""
         texts = ArticleTexts(self.index.store.article_text)
         cands = candidates(ranked, texts)
         if not cands:
             return None, 0.0, None
         rows = features(question, cands, ranked, self.copy_counts(cands))
-        probability = self.scorer.probability(rows)
-        best = int(np.argmax(probability))  # the first of equals: the better-ranked one
+        best, probability = self.scorer.choose(rows)
         c = cands[best]
-        pick = Pick(c.article_rowid, Span(c.start, c.end), float(probability[best]),
-                    c.dense, c.lexical, c.passage_rank)
-        return (self.extractor.widen(pick), round(float(probability[best]), 4),
-                self.scorer.threshold(rows))
+        pick = Pick(c.article_rowid, Span(c.start, c.end), probability, c.dense, c.lexical,
+                    c.passage_rank)
+        return self.extractor.widen(pick), round(probability, 4), self.scorer.threshold(rows)
 
     def copy_counts(self, cands: list[SentenceCandidate]) -> dict[int, int]:
         """How many wire copies each candidate's article has."""

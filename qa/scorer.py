@@ -4,10 +4,13 @@ The candidates are the sentences of the top reranked passages. Each gets a row o
 features the pipeline already has or computes cheaply (its similarity and term coverage,
 its passage's rank and scores, the answer type asked for and whether the sentence holds
 one, how much of it is new to the question, where it sits in its article, attribution).
-Gradient-boosted trees over them (scikit-learn's, trained on labelled questions by
-``bench/scorer_train.py``) give a raw score; a map fitted on a held-apart fold (Platt for
-news, isotonic for reference text) turns it into the probability that the sentence holds
-the answer. The best candidate is the answer and that probability is its ``confidence``.
+Gradient-boosted trees over them (LightGBM's, trained on labelled questions by
+``bench/scorer_train.py``, evaluated here with numpy) do two things. A ranker (trained
+listwise, on which candidate of a question is right) picks the answer; trees trained on
+each candidate alone (is it right?) score it, and a map fitted on a held-apart fold
+(isotonic, one for news and one for reference text) turns that score into the
+probability that the answer is right: its ``confidence``. Two models because a ranker's scores compare
+the candidates of one question only, and a confidence must compare across questions.
 Trees, not a linear model: what a feature means depends on the others (a "how many"
 question answered by a sentence without a number is wrong however similar the sentence
 is).
@@ -32,13 +35,24 @@ from pathlib import Path
 
 import numpy as np
 
-from index.terms import terms
-from qa.answer_types import DATE, NAME, NUMBER, answer_type, names_and_numbers, read_sentence
+from index.terms import terms, word_terms
+from qa.answer_types import (
+    DATE,
+    DATE_WORDS,
+    MONTH_WORDS,
+    NAME,
+    NUMBER,
+    NUMBER_WORDS,
+    YEAR,
+    answer_type,
+    names_and_numbers,
+    read_sentence,
+)
 from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
-FORMAT = "answer-scorer/4"
+FORMAT = "answer-scorer/5"
 # How many reranked passages the answer may come from (their sentences are the candidates).
 PASSAGES = 5
 # How many reranked passages vote for a possible answer by mentioning it.
@@ -58,6 +72,10 @@ _LOOKS_BACK = re.compile(r"\b(earlier|previously|formerly|ago|last (week|month|y
 # The question is about the latest news ("this week", "now"): an earlier event is not it.
 _ASKS_NOW = re.compile(r"\b(this (week|month|year|time|season)|now|currently|latest|"
                        r"recently|newly|just|today)\b", re.IGNORECASE)
+# "This time" sets the asked occasion against an earlier one: a sentence telling of the
+# earlier one ("In August, ... evacuated more than 500") is not its answer. No question
+# of the training sets says it, so the trees cannot learn it: ``demoted`` applies it.
+_THIS_TIME = re.compile(r"\bthis time\b", re.IGNORECASE)
 _WHO_SAID = re.compile(r"\bwho\b.*\b(said|say|says|told|wrote|announced)\b", re.IGNORECASE)
 
 FEATURES = (
@@ -70,7 +88,8 @@ FEATURES = (
     "bigrams", "longest_run", "prev_dense", "next_dense", "prev_lexical", "next_lexical",
     "wh_what", "wh_which", "wh_who", "wh_when", "wh_where", "wh_why", "wh_how",
     "looks_back", "wh_echo", "new_number", "new_date", "new_name", "asks_now", "support",
-    "support_share", "answer_tokens", "support_wide", "support_articles",
+    "support_share", "answer_tokens", "support_wide", "support_articles", "dated",
+    "counted", "named", "this_time",
 )
 _RECENCY = FEATURES.index("recency")
 _KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``read_sentence``'s answer
@@ -134,27 +153,81 @@ def _question_shape(question: str) -> tuple[frozenset[tuple[str, str]], tuple[st
     return frozenset(itertools.pairwise(own)), own, tuple(word == w for w in _WH), phrase
 
 
-def _longest_run(asked: tuple[str, ...], own: list[str]) -> int:
-    """The longest run of consecutive question terms found consecutively in the sentence."""
-    where: dict[str, list[int]] = {}
-    for j, term in enumerate(asked):
-        where.setdefault(term, []).append(j)
-    best = 0
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """What a sentence's features need of its text whatever the question: read once
+    per sentence (a top passage's sentences meet many questions)."""
+
+    terms: tuple[str, ...]  # in order
+    counts: dict[str, int]
+    places: dict[str, tuple[int, ...]]  # each term's positions in ``terms``
+    pairs: frozenset[tuple[str, str]]
+    lower: str
+    attribution: bool
+    quote: bool
+    looks_back: bool
+    is_question: bool
+    counted: frozenset[str]  # the terms up to ``_COUNTED`` after a number ("380 Russian")
+    # (name, term): a name and a lower-case term beside it (``_named``).
+    named: frozenset[tuple[str, str]]
+
+
+# How many terms after a number count as what it counts ("500 Russian citizens").
+_COUNTED = 3
+# How many terms either side of a name say what it names ("leader Hibatullah").
+_NAMING = 2
+_NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
+_DATE_TERMS = frozenset(terms(" ".join(DATE_WORDS)))
+_MONTH_TERMS = frozenset(terms(" ".join(MONTH_WORDS)))
+
+
+def _counts(own: tuple[str, ...], i: int) -> bool:
+    """Whether term ``i`` is a number that counts something: not a day of a month
+    ("Aug. 15") or a year."""
+    term = own[i]
+    if term in _NUMBER_TERMS:
+        return True
+    return term[0].isdigit() and not YEAR.match(term) and \
+        not (i > 0 and own[i - 1] in _MONTH_TERMS)
+
+
+# A question meets 20-40 candidate sentences; those of popular passages recur.
+@lru_cache(maxsize=8192)
+def _reading(text: str) -> _Reading:
+    own = tuple(terms(text))
+    places: dict[str, list[int]] = {}
     for i, term in enumerate(own):
-        for j in where.get(term, ()):
+        places.setdefault(term, []).append(i)
+    counted = {t for i in range(len(own)) if _counts(own, i) for t in own[i + 1:i + 1 + _COUNTED]}
+    return _Reading(own, {t: len(p) for t, p in places.items()},
+                    {t: tuple(p) for t, p in places.items()},
+                    frozenset(itertools.pairwise(own)), text.lower(),
+                    bool(_ATTRIBUTION.search(text)), bool(_QUOTE.search(text)),
+                    bool(_LOOKS_BACK.search(text)), text.rstrip().endswith("?"),
+                    frozenset(counted), _named(text))
+
+
+def _named(text: str) -> frozenset[tuple[str, str]]:
+    """(name, term) pairs: each capitalised word that does not open the sentence and is
+    not a date word, with each lower-case term up to ``_NAMING`` terms before or after
+    it ("leader Hibatullah Akhundzada", not "Taliban ... Russia")."""
+    own = [(i > 0 and w[0].isupper(), w[0].islower(), term) for i, w, term in word_terms(text)]
+    return frozenset((name, own[j][2]) for i, (capital, _, name) in enumerate(own)
+                     if capital and name not in _DATE_TERMS
+                     for j in range(max(0, i - _NAMING), min(len(own), i + _NAMING + 1))
+                     if own[j][1])
+
+
+def _longest_run(asked: tuple[str, ...], reading: _Reading) -> int:
+    """The longest run of consecutive question terms found consecutively in the sentence."""
+    own, best = reading.terms, 0
+    for j, term in enumerate(asked):
+        for i in reading.places.get(term, ()):
             n = 1
             while i + n < len(own) and j + n < len(asked) and own[i + n] == asked[j + n]:
                 n += 1
             best = max(best, n)
     return best
-
-
-def _kind_evidence(kind: str | None, held: bool) -> tuple[bool, ...]:
-    """Whether the sentence holds, or lacks, the kind of answer asked for, by kind: a
-    "how many" question answered by a sentence without a number is nearly always wrong,
-    a lack the model can only weigh when it is a feature of its own."""
-    return tuple(kind == k and held for k in (NUMBER, DATE, NAME)) + \
-        tuple(kind == k and not held for k in (NUMBER, DATE, NAME))
 
 
 def _neighbours(cands: list[SentenceCandidate]) -> tuple[list[int], list[int]]:
@@ -174,11 +247,12 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     """For each candidate, how well the top passages back its best-backed possible answer
     (a name or number the question lacks): the share of the candidates' passages with a
     candidate sentence holding it, the share of the candidate sentences holding it, how
-    many possible answers it holds, and the shares of the top ``WIDE`` passages and of
-    their articles that name it (as a capitalised word or a number). News tells the same
-    fact in many stories: the name the top passages agree on is likelier the answer than
-    one a single sentence mentions. ``held``: each candidate's possible answers
-    (``answer_tokens``)."""
+    many possible answers it holds, the share of the top ``WIDE`` passages that name it
+    (as a capitalised word or a number) and the number of their articles that do (log;
+    a count, not a share: in an archive of one article every name would have the
+    backing of all its articles). News tells the same fact in many stories: the name the
+    top passages agree on is likelier the answer than one a single sentence mentions.
+    ``held``: each candidate's possible answers (``answer_tokens``)."""
     every = frozenset().union(*held)
     passages: dict[str, set[int]] = {t: set() for t in every}
     sentences = dict.fromkeys(every, 0)
@@ -196,78 +270,102 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
             wide[t] += 1
             articles[t].add(ev.candidate.stored.article_rowid)
     ranks = len({c.passage_rank for c in cands}) or 1
-    n_articles = len({ev.candidate.stored.article_rowid for ev in top}) or 1
     out = np.zeros((5, len(cands)))
     for i, tokens in enumerate(held):
         if tokens:
             out[:, i] = (max(len(passages[t]) for t in tokens) / ranks,
                          max(sentences[t] for t in tokens) / len(cands), len(tokens),
                          max(wide[t] for t in tokens) / (len(top) or 1),
-                         max(len(articles[t]) for t in tokens) / n_articles)
+                         math.log1p(max(len(articles[t]) for t in tokens)))
     return tuple(out)
 
 
 def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidence],
              copies: dict[int, int] | None = None) -> np.ndarray:
-    """One row of ``FEATURES`` per candidate (float64)."""
+    """One row of ``FEATURES`` per candidate (float64), built a column at a time."""
     if not cands:
         return np.zeros((0, len(FEATURES)))
+    n = len(cands)
     kind = answer_type(question)
     asked = _question_terms(question)
-    who_said = 1.0 if _WHO_SAID.search(question) else 0.0
+    bigrams, ordered, wh, phrase = _question_shape(question)
+    col: dict[str, np.ndarray | float] = {}
     dense = np.array([c.dense for c in cands])
     lexical = np.array([c.lexical for c in cands])
     base = np.array([c.base for c in cands])
-    order = np.argsort(-base, kind="stable")
-    sentence_rank = np.empty(len(cands))
-    sentence_rank[order] = np.arange(len(cands))
-    top = ranked[0]
-    top_score = top.score or 1.0
+    col.update(dense=dense, lexical=lexical, base=base, dense_gap=dense - dense.max(),
+               lexical_gap=lexical - lexical.max(), base_gap=base - base.max())
+    sentence_rank = np.empty(n)
+    sentence_rank[np.argsort(-base, kind="stable")] = np.arange(n)
+    col["sentence_rank"] = 1.0 / (1.0 + sentence_rank)
+    # The passage each sentence was found in, and the top passages' scores.
+    rank = np.array([c.passage_rank for c in cands])
+    top_passages = ranked[:PASSAGES]
+    score = np.array([e.score for e in top_passages])
+    fused = np.array([e.candidate.fused for e in top_passages])
+    passage_lexical = np.array([e.candidate.lexical for e in top_passages])
+    top_score = ranked[0].score or 1.0
     second = ranked[1].score if len(ranked) > 1 else 0.0
-    top_fused = max(e.candidate.fused for e in ranked[:PASSAGES]) or 1.0
-    top_lexical = max(e.candidate.lexical for e in ranked[:PASSAGES]) or 1.0
-    most_dense, most_lexical, most_base = float(dense.max()), float(lexical.max()), \
-        float(base.max())
-    bigrams, ordered, wh, phrase = _question_shape(question)
-    before, after = _neighbours(cands)
+    recency = np.array([e.recency for e in top_passages])[rank]
+    col.update(passage_rank=1.0 / (1.0 + rank), passage_score=score[rank] / top_score,
+               passage_dense=np.array([e.candidate.dense for e in top_passages])[rank],
+               passage_fused=fused[rank] / (fused.max() or 1.0),
+               passage_lexical=passage_lexical[rank] / (passage_lexical.max() or 1.0),
+               recency=recency, top_dense=ranked[0].candidate.dense,
+               top_margin=(ranked[0].score - second) / top_score,
+               # The kind of corpus (``domain_of``: news, whose articles are dated near the
+               # question, or reference text): the same support means different things in
+               # each. Unlike ``recency`` (not learned), it says nothing of how near.
+               dated=float(recency.max() > 0))
+    # The answer type asked for, and whether each sentence holds (or lacks) one.
     reads = [read_sentence(c.text, question) for c in cands]
-    support, share, found, support_wide, support_articles = _support(
-        [r[3] for r in reads], cands, ranked)
-    asks_now = bool(_ASKS_NOW.search(question))
-    rows = []
-    for i, c in enumerate(cands):
-        ev = ranked[c.passage_rank]
-        own = terms(c.text)
-        has = reads[i][:3]  # a number, a date, a name the question lacks
-        pairs = set(itertools.pairwise(own))
-        new = sum(1 for t in own if t not in asked)
-        echo = (len(own) - new) / max(len(own), 1)
-        rows.append((
-            c.dense, c.lexical, c.base,
-            c.dense - most_dense, c.lexical - most_lexical, c.base - most_base,
-            1.0 / (1.0 + sentence_rank[i]),
-            1.0 / (1.0 + c.passage_rank), ev.score / top_score, ev.candidate.dense,
-            ev.candidate.fused / top_fused, ev.candidate.lexical / top_lexical, ev.recency,
-            kind == NUMBER, kind == DATE, kind == NAME, kind is None,
-            *_kind_evidence(kind, has[_KIND_AT[kind]] if kind else False),
-            math.log1p(new), echo, math.log1p(len(asked)),
-            math.log1p(len(c.text)), math.log1p(c.start),
-            bool(_ATTRIBUTION.search(c.text)), bool(_QUOTE.search(c.text)), who_said,
-            c.text.rstrip().endswith("?"),
-            top.candidate.dense, (top.score - second) / top_score,
-            math.log1p((copies or {}).get(c.article_rowid, 0)),
-            len(bigrams & pairs), _longest_run(ordered, own),
-            dense[before[i]] if before[i] >= 0 else 0.0,
-            dense[after[i]] if after[i] >= 0 else 0.0,
-            lexical[before[i]] if before[i] >= 0 else 0.0,
-            lexical[after[i]] if after[i] >= 0 else 0.0,
-            *wh, bool(_LOOKS_BACK.search(c.text)),
-            bool(phrase) and phrase in c.text.lower(),
-            *has, asks_now,
-            support[i], share[i], math.log1p(found[i]), support_wide[i],
-            support_articles[i],
-        ))
-    return np.asarray(rows, dtype=np.float64)
+    held = np.array([r[:3] for r in reads], dtype=bool)  # a number, a date, a name
+    for k in (NUMBER, DATE, NAME):
+        asks = kind == k
+        col[f"kind_{k}"] = float(asks)
+        col[f"holds_{k}"] = held[:, _KIND_AT[k]] & asks
+        col[f"lacks_{k}"] = ~held[:, _KIND_AT[k]] & asks
+        col[f"new_{k}"] = held[:, _KIND_AT[k]]
+    col["kind_none"] = float(kind is None)
+    # How the sentence's words meet the question's.
+    readings = [_reading(c.text) for c in cands]
+    size = np.array([len(r.terms) for r in readings], dtype=np.float64)
+    echoed = np.array([sum(r.counts.get(t, 0) for t in asked) for r in readings],
+                      dtype=np.float64)
+    col.update(new_terms=np.log1p(size - echoed), echo=echoed / np.maximum(size, 1),
+               question_terms=math.log1p(len(asked)),
+               length=np.log1p([len(c.text) for c in cands]),
+               position=np.log1p([c.start for c in cands]),
+               bigrams=[len(bigrams & r.pairs) for r in readings],
+               longest_run=[_longest_run(ordered, r) for r in readings],
+               wh_echo=[bool(phrase) and phrase in r.lower for r in readings],
+               attribution=[r.attribution for r in readings],
+               quote=[r.quote for r in readings], is_question=[r.is_question for r in readings],
+               looks_back=[r.looks_back for r in readings],
+               # For "how many Russians", a number the question's terms follow.
+               counted=[kind == NUMBER and not asked.isdisjoint(r.counted)
+                        for r in readings],
+               # For "the name of the Taliban leader", a name the question lacks beside
+               # a term of the question.
+               named=[kind == NAME and any(name not in asked and term in asked
+                                           for name, term in r.named) for r in readings],
+               this_time=float(bool(_THIS_TIME.search(question))),
+               who_said=float(bool(_WHO_SAID.search(question))),
+               asks_now=float(bool(_ASKS_NOW.search(question))),
+               copies=np.log1p([(copies or {}).get(c.article_rowid, 0) for c in cands]))
+    col.update(zip((f"wh_{w}" for w in _WH), map(float, wh), strict=True))
+    # The sentences just before and after, when they are candidates too.
+    before, after = (np.array(x) for x in _neighbours(cands))
+    for name, at in (("prev", before), ("next", after)):
+        col[f"{name}_dense"] = np.where(at >= 0, dense[at], 0.0)
+        col[f"{name}_lexical"] = np.where(at >= 0, lexical[at], 0.0)
+    support, share, found, wide, articles = _support([r[3] for r in reads], cands, ranked)
+    col.update(support=support, support_share=share, answer_tokens=np.log1p(found),
+               support_wide=wide, support_articles=articles)
+    out = np.empty((n, len(FEATURES)))
+    for j, name in enumerate(FEATURES):
+        out[:, j] = col[name]
+    return out
 
 
 @dataclass(frozen=True)
@@ -287,26 +385,30 @@ class Forest:
 
     @cached_property
     def _flat(self) -> tuple[np.ndarray, ...]:
-        """The nodes of all trees in one run (a node's children by their global position),
-        leaves made into nodes that lead to themselves: a step is then four gathers."""
+        """The nodes of all trees in one run: each tree's root, each node's feature,
+        threshold and children (left then right, by their global position; a leaf leads
+        to itself) and value. A step is then three gathers."""
         trees, width = self.feature.shape
         own = np.arange(trees * width).reshape(trees, width)
-        offset = (np.arange(trees) * width)[:, None]
-        left = np.where(self.leaf, own, self.left + offset).ravel()
-        right = np.where(self.leaf, own, self.right + offset).ravel()
+        offset = np.arange(trees) * width
+        left = np.where(self.leaf, own, self.left + offset[:, None]).ravel()
+        right = np.where(self.leaf, own, self.right + offset[:, None]).ravel()
         threshold = np.where(self.leaf, np.inf, self.threshold).ravel()
-        return (offset, np.where(self.leaf, 0, self.feature).ravel(), threshold, left,
-                right, self.value.ravel())
+        return (offset, np.where(self.leaf, 0, self.feature).ravel(), threshold,
+                np.stack([left, right], axis=1).ravel(), self.value.ravel())
 
     def raw(self, rows: np.ndarray) -> np.ndarray:
-        """The summed log-odds of the trees for each row."""
-        offset, feature, threshold, left, right, value = self._flat
-        at = np.repeat(offset, len(rows), axis=1)  # every tree's root, for every row
-        column = np.arange(len(rows))[None, :]
+        """The trees' summed leaf values for each row (log-odds, for trees fitted as a
+        classifier)."""
+        roots, feature, threshold, children, value = self._flat
+        n = len(rows)
+        cells = np.ascontiguousarray(rows.T).ravel()  # feature by feature
+        column = np.tile(np.arange(n), len(roots))
+        at = np.repeat(roots, n)  # every tree's root, for every row
         for _ in range(self.depth):
-            go_left = rows[column, feature[at]] <= threshold[at]
-            at = np.where(go_left, left[at], right[at])
-        return self.baseline + value[at].sum(axis=0)
+            right = cells[feature[at] * n + column] > threshold[at]
+            at = children[2 * at + right]
+        return self.baseline + value[at].reshape(len(roots), n).sum(axis=0)
 
     def to_dict(self) -> dict:
         return {"feature": self.feature.tolist(), "threshold": self.threshold.tolist(),
@@ -325,18 +427,28 @@ class Forest:
                    float(data["baseline"]))
 
 
-_LACKS = [FEATURES.index("lacks_number"), FEATURES.index("lacks_date")]
+_LACKS_NUMBER = FEATURES.index("lacks_number")
+_EARLIER = [FEATURES.index("this_time"), FEATURES.index("looks_back")]
 INELIGIBLE = -1e9
+# Below every other candidate, above the ineligible ones.
+DEMOTED = 1e6
 
 
 def eligible(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The raw scores with those of sentences that cannot be the answer set to
-    ``INELIGIBLE``: for a "how many" or "when" question, a sentence without a number or
-    date the question lacks. The string-match labels sometimes credit one ("six" in
-    "Six-time"), so the trees alone let an echo of the question through ("...how many
-    people died then...", for a question the article has no number for)."""
-    lacks = rows[:, _LACKS].any(axis=1)
-    return np.where(lacks, INELIGIBLE, raw)
+    ``INELIGIBLE``: for a "how many" question, a sentence without a number the question
+    lacks. The string-match labels sometimes credit one ("six" in "Six-time"), so the
+    trees alone let an echo of the question through ("...how many people died then...",
+    for a question the article has no number for). Not for "when": reference text
+    answers it with "after the war" or "during the Renaissance" as often as with a date
+    (the same rule for dates cost 2 points of SQuAD answer accuracy)."""
+    return np.where(rows[:, _LACKS_NUMBER] > 0, INELIGIBLE, raw)
+
+
+def demoted(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The ranker's scores with those of sentences about an earlier time ``DEMOTED``
+    below the others, for a question about "this time"."""
+    return np.where(rows[:, _EARLIER].all(axis=1), raw - DEMOTED, raw)
 
 
 def calibrated(raw: float | np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -355,11 +467,14 @@ def domain_of(rows: np.ndarray) -> str:
 
 @dataclass(frozen=True)
 class AnswerScorer:
-    """Boosted trees over ``FEATURES`` and, per kind of corpus, the map of their score to
-    a probability (as points, interpolated) and the abstention threshold; made by
-    ``bench/scorer_train.py``."""
+    """Two sets of boosted trees over ``FEATURES``: ``ranker`` orders one question's
+    candidates (which sentence answers), ``forest`` scores a candidate on its own (how
+    likely it is right, comparable across questions); and, per kind of corpus, the map of
+    ``forest``'s score to a probability (as points, interpolated) and the abstention
+    threshold. Made by ``bench/scorer_train.py``."""
 
     embedder: str  # the model whose similarities it was trained on
+    ranker: Forest
     forest: Forest
     # By domain: raw scores ascending, and their calibrated probabilities (non-decreasing).
     calibration: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -375,21 +490,26 @@ class AnswerScorer:
         calibration = {d: (np.asarray(c["x"], dtype=np.float64),
                            np.asarray(c["y"], dtype=np.float64))
                        for d, c in data["calibration"].items()}
-        return cls(data["embedder"], Forest.from_dict(data["forest"]), calibration,
+        return cls(data["embedder"], Forest.from_dict(data["ranker"]),
+                   Forest.from_dict(data["forest"]), calibration,
                    {d: float(v) for d, v in data["min_confidence"].items()},
                    data.get("trained_on", ""))
 
     def to_dict(self) -> dict:
         """The JSON-ready form ``load`` reads."""
         return {"format": FORMAT, "embedder": self.embedder, "features": list(FEATURES),
-                "forest": self.forest.to_dict(),
+                "ranker": self.ranker.to_dict(), "forest": self.forest.to_dict(),
                 "calibration": {d: {"x": x.tolist(), "y": y.tolist()}
                                 for d, (x, y) in self.calibration.items()},
                 "min_confidence": self.min_confidence, "trained_on": self.trained_on}
 
+    def rank(self, rows: np.ndarray) -> np.ndarray:
+        """The ranker's score for each row (``eligible``: the lowest for a sentence that
+        cannot answer; ``demoted``); only its order within one question means anything."""
+        return demoted(eligible(self.ranker.raw(rows), rows), rows)
+
     def raw(self, rows: np.ndarray) -> np.ndarray:
-        """The model's log-odds for each row (``eligible``: the lowest for a sentence
-        that cannot answer)."""
+        """The confidence trees' log-odds for each row (``eligible`` as in ``rank``)."""
         return eligible(self.forest.raw(rows), rows)
 
     def calibrate(self, raw: float | np.ndarray, domain: str) -> np.ndarray:
@@ -398,8 +518,17 @@ class AnswerScorer:
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """The calibrated probability that each candidate of one question holds the
-        answer (the rows are one question's candidates: they share its domain)."""
+        answer (the rows are one question's candidates: they share its domain). The map
+        was fitted on the ranker's picks: it is the confidence of the one ``choose``
+        picks, and for the others an estimate."""
         return self.calibrate(self.raw(rows), domain_of(rows))
+
+    def choose(self, rows: np.ndarray) -> tuple[int, float]:
+        """One question's answer among its candidates (the ranker's first; the better
+        ranked of equals) and the probability that it is right."""
+        best = int(np.argmax(self.rank(rows)))
+        return best, float(self.calibrate(self.raw(rows[best:best + 1]),
+                                          domain_of(rows))[0])
 
     def threshold(self, rows: np.ndarray) -> float:
         """The abstention threshold for one question's candidates."""
