@@ -9,8 +9,9 @@ Gradient-boosted trees over them (LightGBM's, trained on labelled questions by
 listwise, on which candidate of a question is right) picks the answer; trees trained on
 each candidate alone (is it right?) score it, and a map fitted on a held-apart fold
 (isotonic, one for news and one for reference text) turns that score into the
-probability that the answer is right: its ``confidence``. Two models because a ranker's scores compare
-the candidates of one question only, and a confidence must compare across questions.
+probability that the answer is right: its ``confidence``. Two models because a
+ranker's scores compare the candidates of one question only, and a confidence must
+compare across questions.
 Trees, not a linear model: what a feature means depends on the others (a "how many"
 question answered by a sentence without a number is wrong however similar the sentence
 is).
@@ -159,7 +160,6 @@ class _Reading:
     per sentence (a top passage's sentences meet many questions)."""
 
     terms: tuple[str, ...]  # in order
-    counts: dict[str, int]
     places: dict[str, tuple[int, ...]]  # each term's positions in ``terms``
     pairs: frozenset[tuple[str, str]]
     lower: str
@@ -167,9 +167,6 @@ class _Reading:
     quote: bool
     looks_back: bool
     is_question: bool
-    counted: frozenset[str]  # the terms up to ``_COUNTED`` after a number ("380 Russian")
-    # (name, term): a name and a lower-case term beside it (``_named``).
-    named: frozenset[tuple[str, str]]
 
 
 # How many terms after a number count as what it counts ("500 Russian citizens").
@@ -179,6 +176,19 @@ _NAMING = 2
 _NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
 _DATE_TERMS = frozenset(terms(" ".join(DATE_WORDS)))
 _MONTH_TERMS = frozenset(terms(" ".join(MONTH_WORDS)))
+
+
+# A question meets 20-40 candidate sentences; those of popular passages recur.
+@lru_cache(maxsize=8192)
+def _reading(text: str) -> _Reading:
+    own = tuple(terms(text))
+    places: dict[str, list[int]] = {}
+    for i, term in enumerate(own):
+        places.setdefault(term, []).append(i)
+    return _Reading(own, {t: tuple(p) for t, p in places.items()},
+                    frozenset(itertools.pairwise(own)), text.lower(),
+                    bool(_ATTRIBUTION.search(text)), bool(_QUOTE.search(text)),
+                    bool(_LOOKS_BACK.search(text)), text.rstrip().endswith("?"))
 
 
 def _counts(own: tuple[str, ...], i: int) -> bool:
@@ -191,22 +201,15 @@ def _counts(own: tuple[str, ...], i: int) -> bool:
         not (i > 0 and own[i - 1] in _MONTH_TERMS)
 
 
-# A question meets 20-40 candidate sentences; those of popular passages recur.
-@lru_cache(maxsize=8192)
-def _reading(text: str) -> _Reading:
-    own = tuple(terms(text))
-    places: dict[str, list[int]] = {}
-    for i, term in enumerate(own):
-        places.setdefault(term, []).append(i)
-    counted = {t for i in range(len(own)) if _counts(own, i) for t in own[i + 1:i + 1 + _COUNTED]}
-    return _Reading(own, {t: len(p) for t, p in places.items()},
-                    {t: tuple(p) for t, p in places.items()},
-                    frozenset(itertools.pairwise(own)), text.lower(),
-                    bool(_ATTRIBUTION.search(text)), bool(_QUOTE.search(text)),
-                    bool(_LOOKS_BACK.search(text)), text.rstrip().endswith("?"),
-                    frozenset(counted), _named(text))
+@lru_cache(maxsize=2048)  # read for "how many" questions only
+def _counted(text: str) -> frozenset[str]:
+    """The terms up to ``_COUNTED`` after each number that counts ("380 Russian")."""
+    own = _reading(text).terms
+    return frozenset(t for i in range(len(own)) if _counts(own, i)
+                     for t in own[i + 1:i + 1 + _COUNTED])
 
 
+@lru_cache(maxsize=2048)  # read for questions asking for a name only
 def _named(text: str) -> frozenset[tuple[str, str]]:
     """(name, term) pairs: each capitalised word that does not open the sentence and is
     not a date word, with each lower-case term up to ``_NAMING`` terms before or after
@@ -330,7 +333,7 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
     # How the sentence's words meet the question's.
     readings = [_reading(c.text) for c in cands]
     size = np.array([len(r.terms) for r in readings], dtype=np.float64)
-    echoed = np.array([sum(r.counts.get(t, 0) for t in asked) for r in readings],
+    echoed = np.array([sum(len(r.places.get(t, ())) for t in asked) for r in readings],
                       dtype=np.float64)
     col.update(new_terms=np.log1p(size - echoed), echo=echoed / np.maximum(size, 1),
                question_terms=math.log1p(len(asked)),
@@ -343,12 +346,13 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
                quote=[r.quote for r in readings], is_question=[r.is_question for r in readings],
                looks_back=[r.looks_back for r in readings],
                # For "how many Russians", a number the question's terms follow.
-               counted=[kind == NUMBER and not asked.isdisjoint(r.counted)
-                        for r in readings],
+               counted=[kind == NUMBER and not asked.isdisjoint(_counted(c.text))
+                        for c in cands],
                # For "the name of the Taliban leader", a name the question lacks beside
                # a term of the question.
                named=[kind == NAME and any(name not in asked and term in asked
-                                           for name, term in r.named) for r in readings],
+                                           for name, term in _named(c.text))
+                      for c in cands],
                this_time=float(bool(_THIS_TIME.search(question))),
                who_said=float(bool(_WHO_SAID.search(question))),
                asks_now=float(bool(_ASKS_NOW.search(question))),
