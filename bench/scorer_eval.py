@@ -135,8 +135,7 @@ def table(rows: list[dict]) -> str:
     lines = ["| set | system | " + " | ".join(KEYS) + " | threshold |",
              "|---|---|" + "---|" * (len(KEYS) + 1)]
     for r in rows:
-        cells = (f"{r.get(k, 0.0):.1f}" if k.endswith("_ms") else f"{r.get(k, 0.0):.3f}"
-                 for k in KEYS)
+        cells = (f"{r[k]:.1f}" if k.endswith("_ms") else f"{r[k]:.3f}" for k in KEYS)
         lines.append(f"| {r['set']} | {r['system']} | " + " | ".join(cells)
                      + f" | {r['threshold']} |")
     return "\n".join(lines)
