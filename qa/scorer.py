@@ -8,7 +8,7 @@ Gradient-boosted trees over them (LightGBM's, trained on labelled questions by
 ``bench/scorer_train.py``, evaluated here with numpy) do two things. A ranker (trained
 listwise, on which candidate of a question is right) picks the answer; trees trained on
 each candidate alone (is it right?) score it, and a map fitted on a held-apart fold
-(isotonic, one for news and one for reference text) turns that score into the
+(Platt for news, isotonic for reference text) turns that score into the
 probability that the answer is right: its ``confidence``. Two models because a
 ranker's scores compare the candidates of one question only, and a confidence must
 compare across questions.
@@ -432,6 +432,12 @@ class Forest:
 
 
 _LACKS_NUMBER = FEATURES.index("lacks_number")
+_DENSE, _LEXICAL = FEATURES.index("dense"), FEATURES.index("lexical")
+# A sentence sharing no term with the question and about as similar to it as any
+# unrelated text (cosine under this) is not about it. No pick of the training or test
+# questions is such a sentence; a question the archive knows nothing of ("Who won the
+# 2018 World Cup?" of a story about Kabul) meets only such sentences.
+UNRELATED = 0.15
 _EARLIER = [FEATURES.index("this_time"), FEATURES.index("looks_back")]
 INELIGIBLE = -1e9
 # Below every other candidate, above the ineligible ones.
@@ -445,8 +451,10 @@ def eligible(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
     trees alone let an echo of the question through ("...how many people died then...",
     for a question the article has no number for). Not for "when": reference text
     answers it with "after the war" or "during the Renaissance" as often as with a date
-    (the same rule for dates cost 2 points of SQuAD answer accuracy)."""
-    return np.where(rows[:, _LACKS_NUMBER] > 0, INELIGIBLE, raw)
+    (the same rule for dates cost 2 points of SQuAD answer accuracy). Nor a sentence
+    unrelated to the question (``UNRELATED``)."""
+    unrelated = (rows[:, _LEXICAL] == 0) & (rows[:, _DENSE] < UNRELATED)
+    return np.where((rows[:, _LACKS_NUMBER] > 0) | unrelated, INELIGIBLE, raw)
 
 
 def demoted(raw: np.ndarray, rows: np.ndarray) -> np.ndarray:
