@@ -106,22 +106,14 @@ class TokenKinds:
 @lru_cache(maxsize=50_000)  # a top passage's sentences meet many questions
 def token_kinds(sentence: str) -> TokenKinds:
     """The sentence's ``TokenKinds``."""
-    numbers, dates, names, answers = set(), set(), set(), set()
-    for i, t in enumerate(_TOKEN.findall(sentence)):
-        w, is_number, is_date, is_name = _read(t)
-        if is_number:
-            numbers.add(w)
-        if is_date:
-            dates.add(w)
-        if t[0].isdigit():
-            answers.add(w)
-        elif i > 0 and is_name:
-            names.add(w)
-            # "The Times", "Will Smith": the capitalised stop word names nothing.
-            if len(w) > 1 and w not in STOPWORDS:
-                answers.add(w)
-    return TokenKinds(frozenset(numbers), frozenset(dates), frozenset(names),
-                      frozenset(answers))
+    tokens = _TOKEN.findall(sentence)
+    reads = list(map(_read, tokens))  # (comparable form, number?, date?, name?)
+    names = frozenset(w for w, _, _, name in reads[1:] if name)  # not the first token
+    # "The Times", "Will Smith": the capitalised stop word names nothing.
+    answers = frozenset(w for w in names if len(w) > 1 and w not in STOPWORDS) | \
+        frozenset(r[0] for r, t in zip(reads, tokens, strict=True) if t[0].isdigit())
+    return TokenKinds(frozenset(w for w, number, _, _ in reads if number),
+                      frozenset(w for w, _, date, _ in reads if date), names, answers)
 
 
 def read_sentence(sentence: str, question: str

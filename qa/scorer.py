@@ -161,7 +161,6 @@ class _Reading:
 
     terms: tuple[str, ...]  # in order
     places: dict[str, tuple[int, ...]]  # each term's positions in ``terms``
-    pairs: frozenset[tuple[str, str]]
     lower: str
     attribution: bool
     quote: bool
@@ -186,7 +185,7 @@ def _reading(text: str) -> _Reading:
     for i, term in enumerate(own):
         places.setdefault(term, []).append(i)
     return _Reading(own, {t: tuple(p) for t, p in places.items()},
-                    frozenset(itertools.pairwise(own)), text.lower(),
+                    text.lower(),
                     bool(_ATTRIBUTION.search(text)), bool(_QUOTE.search(text)),
                     bool(_LOOKS_BACK.search(text)), text.rstrip().endswith("?"))
 
@@ -219,6 +218,13 @@ def _named(text: str) -> frozenset[tuple[str, str]]:
                      if capital and name not in _DATE_TERMS
                      for j in range(max(0, i - _NAMING), min(len(own), i + _NAMING + 1))
                      if own[j][1])
+
+
+def _bigrams(bigrams: frozenset[tuple[str, str]], reading: _Reading) -> int:
+    """How many of the question's term bigrams the sentence holds."""
+    own = reading.terms
+    return sum(1 for a, b in bigrams
+               if any(i + 1 < len(own) and own[i + 1] == b for i in reading.places.get(a, ())))
 
 
 def _longest_run(asked: tuple[str, ...], reading: _Reading) -> int:
@@ -339,7 +345,7 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
                question_terms=math.log1p(len(asked)),
                length=np.log1p([len(c.text) for c in cands]),
                position=np.log1p([c.start for c in cands]),
-               bigrams=[len(bigrams & r.pairs) for r in readings],
+               bigrams=[_bigrams(bigrams, r) for r in readings],
                longest_run=[_longest_run(ordered, r) for r in readings],
                wh_echo=[bool(phrase) and phrase in r.lower for r in readings],
                attribution=[r.attribution for r in readings],
