@@ -50,8 +50,9 @@ def rows_for(engine: Engine, question: str, answers: Sequence[str],
     ranked = engine.evidence(question, scope)
     if not ranked:
         return np.zeros((0, 0)), np.zeros(0, dtype=np.int8), False
-    cands = candidates(ranked, ArticleTexts(engine.index.store.article_text))
-    rows = features(question, cands, ranked, engine.copy_counts(cands))
+    readings = engine.index.readings
+    cands = candidates(ranked, ArticleTexts(engine.index.store.article_text), readings)
+    rows = features(question, cands, ranked, engine.copy_counts(cands), readings)
     labels = np.array([contains(c.text, answers) for c in cands], dtype=np.int8)
     passage_hit = any(contains(e.candidate.stored.chunk.text[:1000], answers)
                       for e in ranked[:5])

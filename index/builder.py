@@ -51,10 +51,12 @@ from index.manifest import IndexError_, IndexMismatch, Manifest, Recipe
 from index.pooling import POOLED, STANDALONE, Slot, embed_one_pass, place_sentences
 from index.reader import IndexReader
 from index.readers import MAX_ARTICLE_CHARS, FileReader, UnreadableFile, discover, read_here
+from index.reading import CHUNK_NAMES, SENTENCE_READINGS, encode, encode_names, read_sentence
 from index.records import Article
 from index.sentence_table import SentenceTableWriter
 from index.store import StoreWriter
 from index.terms import terms
+from index.text_table import TextTableWriter
 from index.vector_index import VectorIndexSpec, choose
 from index.vector_index import build as build_vector_index
 
@@ -330,10 +332,10 @@ class Builder:
         old = previous.rows if previous else {}
         report = _classify(articles, old)
         if (previous and report.unchanged == len(articles) and not report.removed
-                and previous.reader.sentence_table_written):
+                and previous.reader.sentence_table_written and previous.reader.readings):
             return report  # nothing changed: keep the published build, load no model
-        # (A build from before the sentence table files gets a successor that has them:
-        # every vector is reused, nothing is embedded.)
+        # (A build from before the sentence table or reading files gets a successor that
+        # has them: every vector is reused, nothing is embedded.)
 
         dimension = (previous.reader.manifest.dimension if previous else
                      self._embedder.dimension if self._embedder else _GUESSED_DIMENSION)
@@ -367,17 +369,21 @@ class Builder:
         writer = StoreWriter(tmp / STORE)
         lexical = LexicalBuilder()
         sentence_table = SentenceTableWriter(lexical.vocabulary)
+        sentence_readings, chunk_names = TextTableWriter(), TextTableWriter()
         for article in articles:
             rowid = writer.add_article(article)
             chunks = self.chunker.chunk(article)
             writer.add_chunks(rowid, chunks)
             for chunk in chunks:
                 lexical.add(article.title, chunk.text)
+            chunk_names.extend(encode_names(c.text) for c in chunks)
             spans = split_sentences(article.text)
             words = [terms(article.text[s.start : s.end]) for s in spans]
             writer.add_sentences(rowid, zip(spans, words, strict=True))
             for span, sentence in zip(spans, words, strict=True):
                 sentence_table.add(rowid, span.start, span.end, sentence)
+            sentence_readings.extend(encode(read_sentence(article.text[s.start : s.end]))
+                                     for s in spans)
             kept = old.get(article.id)
             reused = (previous is not None and kept is not None and kept[1] == article.content_hash
                       and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
@@ -400,6 +406,9 @@ class Builder:
         lexical.finish().save(tmp / LEXICAL)
         stage.at("the sentence table")
         sentence_table.save(tmp)
+        stage.at("the readings")
+        sentence_readings.save(tmp, SENTENCE_READINGS)
+        chunk_names.save(tmp, CHUNK_NAMES)
         spec = choose(len(chunk_vectors), self.vector_index)
         stage.at("the vectors")
         _write_vectors(tmp, chunk_vectors, sentence_vectors, spec)

@@ -25,6 +25,7 @@ from index.layout import (
 )
 from index.lexical import LexicalIndex
 from index.manifest import FORMAT_VERSION, IndexCorrupt, IndexError_, IndexMismatch, Manifest
+from index.reading import Readings
 from index.records import Chunk
 from index.sentence_table import PLACES as SENTENCE_PLACES
 from index.sentence_table import SentenceTable
@@ -110,6 +111,24 @@ class IndexReader:
             raise IndexCorrupt(f"build {self.path.name} has a sentence table of "
                                f"{len(self.sentence_table.places)} sentences, "
                                f"{self.manifest.sentences} in manifest")
+        self.readings = self._readings()
+
+    def _readings(self) -> Readings | None:
+        """The stored readings of sentences and chunks (None for a build from before
+        them: answering then reads each text as it meets it)."""
+        try:
+            readings = Readings.load(self.path)
+        except (OSError, ValueError) as exc:
+            raise IndexCorrupt(f"build {self.path.name} has unreadable readings "
+                               f"({type(exc).__name__})") from exc
+        m = self.manifest
+        if readings and (len(readings.sentences), len(readings.chunks)) != \
+                (m.sentences, m.chunks):
+            raise IndexCorrupt(f"build {self.path.name} has readings of "
+                               f"{len(readings.sentences)} sentences and "
+                               f"{len(readings.chunks)} chunks, {m.sentences} and "
+                               f"{m.chunks} in manifest")
+        return readings
 
     def _lexical(self) -> LexicalIndex:
         path = self.path / LEXICAL
@@ -242,6 +261,7 @@ class IndexReader:
             self.store.close()
         self.article_hashes = None
         self.sentence_table = None
+        self.readings = None
         self.vectors = None
         self.chunk_vectors = None
         self.sentence_vectors = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from qa.answer_types import DATE_WORDS
+from index.reading import DATE_WORDS
 from qa.types import Message
 
 # "Who said that?", "And who said this?", "According to whom?", "Who was quoted?",

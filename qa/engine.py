@@ -209,10 +209,11 @@ class Engine:
         probability that it holds the answer as the confidence, and the scorer's threshold
         for this question."""
         texts = ArticleTexts(self.index.store.article_text)
-        cands = candidates(ranked, texts)
+        readings = self.index.readings
+        cands = candidates(ranked, texts, readings)
         if not cands:
             return None, 0.0, None
-        rows = features(question, cands, ranked, self.copy_counts(cands))
+        rows = features(question, cands, ranked, self.copy_counts(cands), readings)
         best, probability = self.scorer.choose(rows)
         c = cands[best]
         pick = Pick(c.article_rowid, Span(c.start, c.end), probability, c.dense, c.lexical,

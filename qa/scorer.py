@@ -36,19 +36,18 @@ from pathlib import Path
 
 import numpy as np
 
-from index.terms import terms, word_terms
-from qa.answer_types import (
-    DATE,
-    DATE_WORDS,
-    MONTH_WORDS,
-    NAME,
-    NUMBER,
-    NUMBER_WORDS,
-    YEAR,
-    answer_type,
+from index.reading import (
+    ATTRIBUTION,
+    IS_QUESTION,
+    LOOKS_BACK,
+    QUOTE,
+    Readings,
+    SentenceReading,
     names_and_numbers,
     read_sentence,
 )
+from index.terms import terms
+from qa.answer_types import DATE, NAME, NUMBER, against, answer_type
 from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
@@ -59,17 +58,6 @@ PASSAGES = 5
 # How many reranked passages vote for a possible answer by mentioning it.
 WIDE = 20
 
-_ATTRIBUTION = re.compile(r"\b(said|says|told|according to|added|stated|wrote|announced|"
-                          r"explained|noted)\b", re.IGNORECASE)
-_QUOTE = re.compile(r"[\"“”]")
-# A sentence about an earlier time than the story's news ("earlier that month"); one that
-# opens on a month or year ("In August, ...") tells of an earlier event far more often
-# than of the story's own news, which is told as "on Thursday".
-_LOOKS_BACK = re.compile(r"\b(earlier|previously|formerly|ago|last (week|month|year)|"
-                         r"in the past|at the time|back then)\b|^\W*(in|on|since) "
-                         r"(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|"
-                         r"aug(ust)?|sep(t(ember)?)?|oct(ober)?|nov(ember)?|dec(ember)?)\b|"
-                         r"^\W*(in|since) (1[89]|20)\d\d\b", re.IGNORECASE)
 # The question is about the latest news ("this week", "now"): an earlier event is not it.
 _ASKS_NOW = re.compile(r"\b(this (week|month|year|time|season)|now|currently|latest|"
                        r"recently|newly|just|today)\b", re.IGNORECASE)
@@ -112,11 +100,13 @@ class SentenceCandidate:
     lexical: float
     base: float
     passage_rank: int  # of the best-ranked passage holding it
+    reading: SentenceReading
 
 
-def candidates(ranked: list[Evidence], texts: ArticleTexts,
+def candidates(ranked: list[Evidence], texts: ArticleTexts, readings: Readings | None = None,
                passages: int = PASSAGES) -> list[SentenceCandidate]:
-    """The distinct sentences of the top ``passages`` reranked passages, in rank order.
+    """The distinct sentences of the top ``passages`` reranked passages, in rank order,
+    with their readings (the build's ``readings``, else read here).
 
     A sentence that crosses its chunk's edge is read from its article (``texts``)."""
     out: list[SentenceCandidate] = []
@@ -130,8 +120,9 @@ def candidates(ranked: list[Evidence], texts: ArticleTexts,
             seen.add(key)
             start, end = s.sentence.span.start, s.sentence.span.end
             text = sentence_text(chunk, s.sentence.article_rowid, start, end, texts)
+            reading = readings.sentence(s.sentence.rowid) if readings else _reading(text)
             out.append(SentenceCandidate(s.sentence.article_rowid, start, end, text,
-                                         s.dense, s.lexical, s.score, rank))
+                                         s.dense, s.lexical, s.score, rank, reading))
     return out
 
 
@@ -154,84 +145,34 @@ def _question_shape(question: str) -> tuple[frozenset[tuple[str, str]], tuple[st
     return frozenset(itertools.pairwise(own)), own, tuple(word == w for w in _WH), phrase
 
 
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """What a sentence's features need of its text whatever the question: read once
-    per sentence (a top passage's sentences meet many questions)."""
-
-    terms: tuple[str, ...]  # in order
-    places: dict[str, tuple[int, ...]]  # each term's positions in ``terms``
-    lower: str
-    attribution: bool
-    quote: bool
-    looks_back: bool
-    is_question: bool
+# Without a build's readings: a question meets 20-40 candidate sentences and 20
+# passages; those of popular passages recur.
+_reading = lru_cache(maxsize=8192)(read_sentence)
+_passage_names = lru_cache(maxsize=4096)(names_and_numbers)
 
 
-# How many terms after a number count as what it counts ("500 Russian citizens").
-_COUNTED = 3
-# How many terms either side of a name say what it names ("leader Hibatullah").
-_NAMING = 2
-_NUMBER_TERMS = frozenset(terms(" ".join(NUMBER_WORDS)))
-_DATE_TERMS = frozenset(terms(" ".join(DATE_WORDS)))
-_MONTH_TERMS = frozenset(terms(" ".join(MONTH_WORDS)))
-
-
-# A question meets 20-40 candidate sentences; those of popular passages recur.
-@lru_cache(maxsize=8192)
-def _reading(text: str) -> _Reading:
-    own = tuple(terms(text))
-    places: dict[str, list[int]] = {}
+def _where(own: tuple[str, ...], asked: frozenset[str]) -> dict[str, list[int]]:
+    """The positions in a sentence's terms (``own``) of each question term it holds."""
+    where: dict[str, list[int]] = {}
     for i, term in enumerate(own):
-        places.setdefault(term, []).append(i)
-    return _Reading(own, {t: tuple(p) for t, p in places.items()},
-                    text.lower(),
-                    bool(_ATTRIBUTION.search(text)), bool(_QUOTE.search(text)),
-                    bool(_LOOKS_BACK.search(text)), text.rstrip().endswith("?"))
+        if term in asked:
+            where.setdefault(term, []).append(i)
+    return where
 
 
-def _counts(own: tuple[str, ...], i: int) -> bool:
-    """Whether term ``i`` is a number that counts something: not a day of a month
-    ("Aug. 15") or a year."""
-    term = own[i]
-    if term in _NUMBER_TERMS:
-        return True
-    return term[0].isdigit() and not YEAR.match(term) and \
-        not (i > 0 and own[i - 1] in _MONTH_TERMS)
-
-
-@lru_cache(maxsize=2048)  # read for "how many" questions only
-def _counted(text: str) -> frozenset[str]:
-    """The terms up to ``_COUNTED`` after each number that counts ("380 Russian")."""
-    own = _reading(text).terms
-    return frozenset(t for i in range(len(own)) if _counts(own, i)
-                     for t in own[i + 1:i + 1 + _COUNTED])
-
-
-@lru_cache(maxsize=2048)  # read for questions asking for a name only
-def _named(text: str) -> frozenset[tuple[str, str]]:
-    """(name, term) pairs: each capitalised word that does not open the sentence and is
-    not a date word, with each lower-case term up to ``_NAMING`` terms before or after
-    it ("leader Hibatullah Akhundzada", not "Taliban ... Russia")."""
-    own = [(i > 0 and w[0].isupper(), w[0].islower(), term) for i, w, term in word_terms(text)]
-    return frozenset((name, own[j][2]) for i, (capital, _, name) in enumerate(own)
-                     if capital and name not in _DATE_TERMS
-                     for j in range(max(0, i - _NAMING), min(len(own), i + _NAMING + 1))
-                     if own[j][1])
-
-
-def _bigrams(bigrams: frozenset[tuple[str, str]], reading: _Reading) -> int:
+def _bigrams(bigrams: frozenset[tuple[str, str]], own: tuple[str, ...],
+             where: dict[str, list[int]]) -> int:
     """How many of the question's term bigrams the sentence holds."""
-    own = reading.terms
     return sum(1 for a, b in bigrams
-               if any(i + 1 < len(own) and own[i + 1] == b for i in reading.places.get(a, ())))
+               if any(i + 1 < len(own) and own[i + 1] == b for i in where.get(a, ())))
 
 
-def _longest_run(asked: tuple[str, ...], reading: _Reading) -> int:
+def _longest_run(asked: tuple[str, ...], own: tuple[str, ...],
+                 where: dict[str, list[int]]) -> int:
     """The longest run of consecutive question terms found consecutively in the sentence."""
-    own, best = reading.terms, 0
+    best = 0
     for j, term in enumerate(asked):
-        for i in reading.places.get(term, ()):
+        for i in where.get(term, ()):
             n = 1
             while i + n < len(own) and j + n < len(asked) and own[i + n] == asked[j + n]:
                 n += 1
@@ -252,7 +193,7 @@ def _neighbours(cands: list[SentenceCandidate]) -> tuple[list[int], list[int]]:
 
 
 def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
-             ranked: list[Evidence]) -> tuple[np.ndarray, ...]:
+             ranked: list[Evidence], readings: Readings | None) -> tuple[np.ndarray, ...]:
     """For each candidate, how well the top passages back its best-backed possible answer
     (a name or number the question lacks): the share of the candidates' passages with a
     candidate sentence holding it, the share of the candidate sentences holding it, how
@@ -261,7 +202,8 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     a count, not a share: in an archive of one article every name would have the
     backing of all its articles). News tells the same fact in many stories: the name the
     top passages agree on is likelier the answer than one a single sentence mentions.
-    ``held``: each candidate's possible answers (``answer_tokens``)."""
+    ``held``: each candidate's possible answers (``answer_tokens``); ``readings``: the
+    build's, with each passage's names and numbers."""
     every = frozenset().union(*held)
     passages: dict[str, set[int]] = {t: set() for t in every}
     sentences = dict.fromkeys(every, 0)
@@ -275,7 +217,10 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     articles: dict[str, set[int]] = {t: set() for t in every}
     top = ranked[:WIDE]
     for ev in top:
-        for t in every & names_and_numbers(ev.candidate.stored.chunk.text):
+        stored = ev.candidate.stored
+        named = readings.chunk_names(stored.rowid) if readings else \
+            _passage_names(stored.chunk.text)
+        for t in every & named:
             wide[t] += 1
             articles[t].add(ev.candidate.stored.article_rowid)
     ranks = len({c.passage_rank for c in cands}) or 1
@@ -290,8 +235,10 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
 
 
 def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidence],
-             copies: dict[int, int] | None = None) -> np.ndarray:
-    """One row of ``FEATURES`` per candidate (float64), built a column at a time."""
+             copies: dict[int, int] | None = None,
+             readings: Readings | None = None) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate (float64), built a column at a time
+    (``readings``: the build's, else passages are read here)."""
     if not cands:
         return np.zeros((0, len(FEATURES)))
     n = len(cands)
@@ -327,7 +274,8 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
                # each. Unlike ``recency`` (not learned), it says nothing of how near.
                dated=float(recency.max() > 0))
     # The answer type asked for, and whether each sentence holds (or lacks) one.
-    reads = [read_sentence(c.text, question) for c in cands]
+    read = [c.reading for c in cands]
+    reads = [against(r.kinds, question) for r in read]
     held = np.array([r[:3] for r in reads], dtype=bool)  # a number, a date, a name
     for k in (NUMBER, DATE, NAME):
         asks = kind == k
@@ -337,28 +285,28 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
         col[f"new_{k}"] = held[:, _KIND_AT[k]]
     col["kind_none"] = float(kind is None)
     # How the sentence's words meet the question's.
-    readings = [_reading(c.text) for c in cands]
-    size = np.array([len(r.terms) for r in readings], dtype=np.float64)
-    echoed = np.array([sum(len(r.places.get(t, ())) for t in asked) for r in readings],
-                      dtype=np.float64)
+    size = np.array([len(r.terms) for r in read], dtype=np.float64)
+    where = [_where(r.terms, asked) for r in read]
+    echoed = np.array([sum(map(len, w.values())) for w in where], dtype=np.float64)
     col.update(new_terms=np.log1p(size - echoed), echo=echoed / np.maximum(size, 1),
                question_terms=math.log1p(len(asked)),
                length=np.log1p([len(c.text) for c in cands]),
                position=np.log1p([c.start for c in cands]),
-               bigrams=[_bigrams(bigrams, r) for r in readings],
-               longest_run=[_longest_run(ordered, r) for r in readings],
-               wh_echo=[bool(phrase) and phrase in r.lower for r in readings],
-               attribution=[r.attribution for r in readings],
-               quote=[r.quote for r in readings], is_question=[r.is_question for r in readings],
-               looks_back=[r.looks_back for r in readings],
+               bigrams=[_bigrams(bigrams, r.terms, w) for r, w in zip(read, where, strict=True)],
+               longest_run=[_longest_run(ordered, r.terms, w)
+                            for r, w in zip(read, where, strict=True)],
+               wh_echo=[bool(phrase) and phrase in c.text.lower() for c in cands],
+               attribution=[r.has(ATTRIBUTION) for r in read],
+               quote=[r.has(QUOTE) for r in read],
+               is_question=[r.has(IS_QUESTION) for r in read],
+               looks_back=[r.has(LOOKS_BACK) for r in read],
                # For "how many Russians", a number the question's terms follow.
-               counted=[kind == NUMBER and not asked.isdisjoint(_counted(c.text))
-                        for c in cands],
+               counted=[kind == NUMBER and not asked.isdisjoint(r.counted) for r in read],
                # For "the name of the Taliban leader", a name the question lacks beside
                # a term of the question.
                named=[kind == NAME and any(name not in asked and term in asked
-                                           for name, term in _named(c.text))
-                      for c in cands],
+                                           for name, term in r.named)
+                      for r in read],
                this_time=float(bool(_THIS_TIME.search(question))),
                who_said=float(bool(_WHO_SAID.search(question))),
                asks_now=float(bool(_ASKS_NOW.search(question))),
@@ -369,7 +317,8 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
     for name, at in (("prev", before), ("next", after)):
         col[f"{name}_dense"] = np.where(at >= 0, dense[at], 0.0)
         col[f"{name}_lexical"] = np.where(at >= 0, lexical[at], 0.0)
-    support, share, found, wide, articles = _support([r[3] for r in reads], cands, ranked)
+    support, share, found, wide, articles = _support([r[3] for r in reads], cands, ranked,
+                                                     readings)
     col.update(support=support, support_share=share, answer_tokens=np.log1p(found),
                support_wide=wide, support_articles=articles)
     out = np.empty((n, len(FEATURES)))

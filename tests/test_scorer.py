@@ -8,12 +8,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from index.reading import LOOKS_BACK, read_sentence
 from qa.answer_types import answer_tokens
 from qa.conversation import build_query
 from qa.engine import RULES_MIN_CONFIDENCE
 from qa.extract import ArticleTexts
 from qa.scorer import (
-    _LOOKS_BACK,
     DOMAINS,
     FEATURES,
     INELIGIBLE,
@@ -121,10 +121,11 @@ def test_a_name_the_top_passages_share_is_better_supported():
             "Fans of the Rovers filled the square.",             # passage 1
             "The Rovers' coach, Ana Lind, thanked the city.",    # passage 2
             "A storm hit Port Ellis on Sunday."]                 # passage 2
-    cands = [SentenceCandidate(1, i * 100, i * 100 + len(t), t, 0.5, 0.5, 0.5, rank)
+    cands = [SentenceCandidate(1, i * 100, i * 100 + len(t), t, 0.5, 0.5, 0.5, rank,
+                               read_sentence(t))
              for i, (t, rank) in enumerate(zip(said, [0, 1, 2, 2], strict=True))]
     held = [answer_tokens(c.text, question) for c in cands]
-    support, share, found, wide, _ = _support(held, cands, [])
+    support, share, found, wide, _ = _support(held, cands, [], None)
     assert support[0] == 1.0  # "Rovers" is in all three passages
     assert support[3] == pytest.approx(1 / 3)  # "Port Ellis" only in one
     assert share[0] == 0.75 and found[1] == 1
@@ -165,7 +166,7 @@ def test_the_passages_that_name_a_possible_answer_back_it(tmp_path, hashing):
     ("By 2030, the plan will be finished.", False),
 ])
 def test_a_sentence_about_an_earlier_time_is_marked(sentence, back):
-    assert bool(_LOOKS_BACK.search(sentence)) is back
+    assert read_sentence(sentence).has(LOOKS_BACK) is back
 
 
 def one_story(tmp_path, hashing, said: list[str], question: str):
