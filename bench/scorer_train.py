@@ -219,12 +219,15 @@ def stacked(parts: list[Set], weights: dict[str, float], per_side: bool
     return x, np.concatenate([d.y for d in parts]), weight, sizes
 
 
-def fit(train: list[Set], seed: int) -> AnswerScorer:
+def fit(train: list[Set], seed: int,
+        calibration_of: dict[str, str] | None = None) -> AnswerScorer:
     """The ranker on the ``RANK_SIDES``, the confidence trees on those and the
     unanswerable questions; the calibration of the confidence per kind of corpus, and
     the thresholds, from questions neither model saw (out-of-fold: each answerable
     question is picked and scored by the models fitted on the other folds). The final
-    models are fitted on everything."""
+    models are fitted on everything. ``calibration_of``: the map by domain (a key of
+    ``CALIBRATE``), ``CALIBRATION`` by default."""
+    methods = CALIBRATION | (calibration_of or {})
     rng = np.random.default_rng(seed)
     folds = {d.name: rng.integers(0, FOLDS, d.questions) for d in train}
 
@@ -252,7 +255,7 @@ def fit(train: list[Set], seed: int) -> AnswerScorer:
         # A question whose every candidate is ineligible gets confidence 0 (it abstains):
         # the map is fitted on the others.
         fitted = inside & (raw_all > INELIGIBLE)
-        xs, ys = CALIBRATE[CALIBRATION[domain]](raw_all[fitted], right_all[fitted])
+        xs, ys = CALIBRATE[methods[domain]](raw_all[fitted], right_all[fitted])
         calibration[domain] = (xs, ys)
         # The highest threshold at which fewer than MAX_ABSTAIN of these questions abstain.
         confidence = np.sort(calibrated(raw_all[inside], xs, ys))
@@ -334,10 +337,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--calibrate", action="append", default=[], metavar="DOMAIN=MAP",
+                        help=f"the map of a domain ({', '.join(DOMAINS)}): one of "
+                             f"{', '.join(CALIBRATE)}")
     args = parser.parse_args()
+    chosen = dict(item.partition("=")[::2] for item in args.calibrate)
+    if not set(chosen) <= set(DOMAINS) or not set(chosen.values()) <= set(CALIBRATE):
+        parser.error(f"--calibrate takes DOMAIN=MAP: {', '.join(DOMAINS)}; "
+                     f"{', '.join(CALIBRATE)}")
     train = [Set.load(n) for n in TRAIN if (OUT / f"{n}.npz").exists()]
     tests = [Set.load(n) for n in ("squad-test", "news-test") if (OUT / f"{n}.npz").exists()]
-    scorer = fit(train, args.seed)
+    scorer = fit(train, args.seed, chosen)
     rows = [report(d.name, scorer, d) for d in train + tests]
     keys = list(rows[0])
     print("| " + " | ".join(keys) + " |")

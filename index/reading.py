@@ -11,17 +11,23 @@ microseconds each). A build from before them is read on the fly, as before.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from index.terms import STOPWORDS, terms, word_terms
 from index.text_table import TextTable
 
-# The tables a build keeps them in (``TextTable``), by sentence and by chunk row id.
-SENTENCE_READINGS = "sentence_readings"
-CHUNK_NAMES = "chunk_names"
+log = logging.getLogger("index.reading")
+
+# The tables a build keeps them in (``TextTable``), by sentence and by chunk row id. The
+# version is in the names: a build whose readings were made by other rules has none of
+# these (its sentences are read on the fly, and the next build writes them anew).
+VERSION = 1
+SENTENCE_READINGS = f"sentence_readings_v{VERSION}"
+CHUNK_NAMES = f"chunk_names_v{VERSION}"
 
 NUMBER_WORDS = frozenset({
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -192,8 +198,8 @@ def decode(line: str) -> SentenceReading:
     """The reading ``encode`` wrote (ValueError for a line it did not)."""
     cues, own, numbers, dates, names, answers, counted, named = line.split(_FIELD)
     own_terms = tuple(own.split(_ITEM)) if own else ()
-    pairs = frozenset(tuple(p.split(_PAIR, 1)) for p in named.split(_ITEM)) if named \
-        else frozenset()
+    pairs = frozenset((name, term) for name, term in
+                      (p.split(_PAIR) for p in named.split(_ITEM))) if named else frozenset()
     return SentenceReading(own_terms, int(cues),
                            TokenKinds(*(frozenset(f.split()) for f in
                                         (numbers, dates, names, answers))),
@@ -227,10 +233,26 @@ class Readings:
             return None
         return cls(sentences, chunks)
 
-    def sentence(self, row: int) -> SentenceReading:
-        """The reading of the sentence at this row id."""
-        return decode(self.sentences[row])
+    def sentence(self, row: int) -> SentenceReading | None:
+        """The reading of the sentence at this row id; None when its row is damaged
+        (the caller reads the sentence itself: a damaged file costs time, not answers)."""
+        try:
+            return decode(self.sentences[row])
+        except ValueError:  # a UnicodeDecodeError too
+            _damaged(SENTENCE_READINGS)
+            return None
 
-    def chunk_names(self, row: int) -> frozenset[str]:
-        """The names and numbers of the chunk at this row id."""
-        return decode_names(self.chunks[row])
+    def chunk_names(self, row: int) -> frozenset[str] | None:
+        """The names and numbers of the chunk at this row id; None when its row is
+        damaged."""
+        try:
+            return decode_names(self.chunks[row])
+        except ValueError:
+            _damaged(CHUNK_NAMES)
+            return None
+
+
+@cache  # once per table and process
+def _damaged(table: str) -> None:
+    log.error("a row of the build's %s does not decode: that text is read again "
+              "(qa index verify checks every file)", table)

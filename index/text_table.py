@@ -33,7 +33,7 @@ class TextTableWriter:
 
     def save(self, folder: Path, name: str) -> None:
         """Write ``name.npy`` (the bytes) and ``name_starts.npy``."""
-        np.save(folder / f"{name}.npy", np.frombuffer(bytes(self._bytes), dtype=np.uint8))
+        np.save(folder / f"{name}.npy", np.frombuffer(self._bytes, dtype=np.uint8))
         starts = np.zeros(len(self._ends) + 1, dtype=np.int64)
         starts[1:] = np.frombuffer(self._ends, dtype=np.int64) if self._ends else []
         np.save(folder / f"{name}_starts.npy", starts)
@@ -43,9 +43,14 @@ class TextTable:
     """The rows a ``TextTableWriter`` saved."""
 
     def __init__(self, data: np.ndarray, starts: np.ndarray) -> None:
+        if data.dtype != np.uint8 or starts.dtype != np.int64 or data.ndim != 1:
+            raise ValueError("text table arrays of the wrong type")
         if starts.ndim != 1 or not len(starts) or starts[0] != 0 or starts[-1] != len(data) \
                 or (np.diff(starts) < 0).any():
             raise ValueError("text table offsets do not fit its bytes")
+        # No row may start inside a character (a byte 10xxxxxx continues one).
+        if ((data[starts[:-1][starts[:-1] < len(data)]] & 0xC0) == 0x80).any():
+            raise ValueError("text table rows start inside a character")
         self._data, self._starts = data, starts
 
     @classmethod

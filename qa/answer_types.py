@@ -71,18 +71,13 @@ def answer_tokens(sentence: str, question: str) -> frozenset[str]:
     token opening with a digit), lower-cased.
     A name that several top passages share is likelier to be the answer than one that
     only a single sentence mentions (the redundancy of news coverage)."""
-    return read_sentence(sentence, question)[3]
-
-
-def read_sentence(sentence: str, question: str
-                  ) -> tuple[bool, bool, bool, frozenset[str]]:
-    """Whether the sentence holds a number, a date and a name that the question lacks
-    (``holds`` for each kind), and its ``answer_tokens``."""
-    return against(_token_kinds(sentence), question)
+    return against(_token_kinds(sentence), question)[3]
 
 
 def against(kinds: TokenKinds, question: str) -> tuple[bool, bool, bool, frozenset[str]]:
-    """``read_sentence`` of a sentence of these ``token_kinds``: set differences."""
+    """Whether a sentence of these ``token_kinds`` holds a number, a date and a name that
+    the question lacks (``holds`` for each kind), and its ``answer_tokens``: set
+    differences."""
     asked = _question_words(question)
     return (not kinds.numbers <= asked, not kinds.dates <= asked, not kinds.names <= asked,
             kinds.answers - asked)

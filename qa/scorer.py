@@ -81,7 +81,7 @@ FEATURES = (
     "counted", "named", "this_time",
 )
 _RECENCY = FEATURES.index("recency")
-_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``read_sentence``'s answer
+_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``against``'s answer
 _WH = ("what", "which", "who", "when", "where", "why", "how")
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 # Two sentences are neighbours when at most this many characters lie between them.
@@ -120,7 +120,8 @@ def candidates(ranked: list[Evidence], texts: ArticleTexts, readings: Readings |
             seen.add(key)
             start, end = s.sentence.span.start, s.sentence.span.end
             text = sentence_text(chunk, s.sentence.article_rowid, start, end, texts)
-            reading = readings.sentence(s.sentence.rowid) if readings else _reading(text)
+            reading = (readings.sentence(s.sentence.rowid) if readings else None) or \
+                _reading(text)
             out.append(SentenceCandidate(s.sentence.article_rowid, start, end, text,
                                          s.dense, s.lexical, s.score, rank, reading))
     return out
@@ -218,8 +219,9 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     top = ranked[:WIDE]
     for ev in top:
         stored = ev.candidate.stored
-        named = readings.chunk_names(stored.rowid) if readings else \
-            _passage_names(stored.chunk.text)
+        named = readings.chunk_names(stored.rowid) if readings else None
+        if named is None:
+            named = _passage_names(stored.chunk.text)
         for t in every & named:
             wide[t] += 1
             articles[t].add(ev.candidate.stored.article_rowid)

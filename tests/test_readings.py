@@ -120,3 +120,31 @@ def test_readings_that_do_not_fit_the_build_refuse_to_open(tmp_path, corpus_dir,
     np.save(starts, np.load(starts)[:-1])  # a sentence short
     with pytest.raises(IndexCorrupt):
         open_published(tmp_path / "ix")
+
+
+def test_readings_cut_inside_a_character_refuse_to_open(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = open_published(tmp_path / "ix").path
+    data = path / TextTable.files(SENTENCE_READINGS)[0]
+    text = np.load(data)
+    text[0] = 0x80  # the file keeps its size; its first row starts inside a character
+    data.chmod(0o644)
+    np.save(data, text)
+    with pytest.raises(IndexCorrupt, match="readings"):
+        open_published(tmp_path / "ix")
+
+
+def test_a_damaged_row_is_read_again_from_the_text(tmp_path, corpus_dir, hashing, caplog):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    path = open_published(tmp_path / "ix").path
+    data = path / TextTable.files(SENTENCE_READINGS)[0]
+    text = np.load(data)
+    text[text == ord("\t")] = ord(" ")  # same size: every row loses its fields
+    data.chmod(0o644)
+    np.save(data, text)
+    engine = engine_for(tmp_path / "ix", hashing)
+    ranked = engine.evidence(QUESTIONS[0])
+    texts = ArticleTexts(engine.index.store.article_text)
+    assert candidates(ranked, texts, engine.index.readings) == candidates(ranked, texts)
+    assert "does not decode" in caplog.text
+    engine.close()
