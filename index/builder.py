@@ -376,17 +376,24 @@ class Builder:
             writer.add_chunks(rowid, chunks)
             for chunk in chunks:
                 lexical.add(article.title, chunk.text)
-            chunk_names.extend(encode_names(c.text) for c in chunks)
             spans = split_sentences(article.text)
             words = [terms(article.text[s.start : s.end]) for s in spans]
             writer.add_sentences(rowid, zip(spans, words, strict=True))
             for span, sentence in zip(spans, words, strict=True):
                 sentence_table.add(rowid, span.start, span.end, sentence)
-            sentence_readings.extend(encode(read_sentence(article.text[s.start : s.end]))
-                                     for s in spans)
             kept = old.get(article.id)
-            reused = (previous is not None and kept is not None and kept[1] == article.content_hash
-                      and plan.reuse(previous.reader, kept[0], len(chunks), len(spans)))
+            reused = None  # its rows in the previous build, when its vectors are reused
+            if previous is not None and kept is not None and kept[1] == article.content_hash:
+                reused = plan.reuse(previous.reader, kept[0], len(chunks), len(spans))
+            # An unchanged article's readings are copied, as its vectors are.
+            readings = previous.reader.readings if previous is not None and reused else None
+            if readings is not None:
+                chunk_names.extend(map(readings.chunks.__getitem__, reused[0]))
+                sentence_readings.extend(map(readings.sentences.__getitem__, reused[1]))
+            else:
+                chunk_names.extend(encode_names(c.text) for c in chunks)
+                sentence_readings.extend(encode(read_sentence(article.text[s.start : s.end]))
+                                         for s in spans)
             if not reused:
                 # The template puts the title and a newline before the chunk's text.
                 prefix = len(CHUNK_TEMPLATE.format(title=article.title, text=""))
@@ -465,18 +472,18 @@ class _Plan:
         self.embed_seconds = 0.0
 
     def reuse(self, reader: IndexReader, article_rowid: int, n_chunks: int,
-              n_sentences: int) -> bool:
-        """Reuse an unchanged article's vectors; False when its stored layout differs
-        (then it is embedded afresh)."""
+              n_sentences: int) -> tuple[list[int], list[int]] | None:
+        """Reuse an unchanged article's vectors: its chunk and sentence rows in ``reader``;
+        None when its stored layout differs (then it is embedded afresh)."""
         chunk_rows = [r[0] for r in reader.store.chunk_rows_of(article_rowid)]
         sentence_rows = reader.store.sentence_rows_of(article_rowid)
         if len(chunk_rows) != n_chunks or len(sentence_rows) != n_sentences:
-            return False
+            return None
         self.chunk_parts.append(np.asarray(reader.chunk_vectors[chunk_rows]) if chunk_rows
                                 else [])
         self.sentence_parts.append(np.asarray(reader.sentence_vectors[sentence_rows]))
         self.reused += n_chunks + n_sentences
-        return True
+        return chunk_rows, sentence_rows
 
     def embed(self, chunk_texts: list[str], sentence_texts: list[str],
               slots: list[Slot | None] | None = None) -> None:

@@ -25,7 +25,7 @@ from index.text_table import TextTable
 from qa.extract import ArticleTexts
 from qa.scorer import candidates, features
 from qa.types import Message
-from tests.conftest import as_earlier_build, build, engine_for
+from tests.conftest import STORIES, as_earlier_build, build, engine_for, write_stories
 
 SENTENCES = [
     "In August, the ministry evacuated 500 Russian citizens, Lavrov said.",
@@ -56,7 +56,24 @@ def test_a_reading_holds_the_cues_and_kinds_of_its_sentence():
 
 def test_the_build_stores_each_sentence_and_chunk_as_read(tmp_path, corpus_dir, hashing):
     build(tmp_path / "ix", hashing, corpus_dir)
-    reader = open_published(tmp_path / "ix")
+    assert_read_as_stored(tmp_path / "ix")
+
+
+def test_a_rebuild_copies_the_readings_of_unchanged_articles_to_their_new_rows(
+        tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    # A story sorted first moves every other article's rows; one changes its text.
+    changed = [{**STORIES[0], "text": STORIES[0]["text"] + " Schools reopened on Friday."},
+               {**STORIES[1], "id": "aaa-first", "title": "An Earlier Story"}, *STORIES[1:]]
+    write_stories(corpus_dir, changed)
+    report = build(tmp_path / "ix", hashing, corpus_dir)
+    assert report.reused_texts > 0 and report.embedded_texts > 0
+    assert_read_as_stored(tmp_path / "ix")
+
+
+def assert_read_as_stored(index_dir):
+    """Every sentence's and chunk's stored reading is what reading its text gives."""
+    reader = open_published(index_dir)
     assert reader.readings is not None
     texts = dict(reader.store.articles())
     for row, (article, start, end) in enumerate(reader.sentence_table.places.tolist()):
