@@ -21,7 +21,7 @@ from index.reading import (
     names_and_numbers,
     read_sentence,
 )
-from index.text_table import TextTable
+from index.text_table import TextTable, TextTableWriter
 from qa.extract import ArticleTexts
 from qa.scorer import candidates, features
 from qa.types import Message
@@ -165,3 +165,20 @@ def test_a_damaged_row_is_read_again_from_the_text(tmp_path, corpus_dir, hashing
     assert candidates(ranked, texts, engine.index.readings) == candidates(ranked, texts)
     assert "does not decode" in caplog.text
     engine.close()
+
+
+def test_verify_finds_readings_that_are_not_their_texts(tmp_path, corpus_dir, hashing):
+    build(tmp_path / "ix", hashing, corpus_dir)
+    reader = open_published(tmp_path / "ix")
+    assert reader.verify() == []
+    rows = [reader.readings.sentences[i] for i in range(len(reader.readings.sentences))]
+    first = next(i for i in range(1, len(rows)) if rows[i] != rows[0])
+    rows[0], rows[first] = rows[first], rows[0]  # the same bytes, two rows swapped
+    writer = TextTableWriter()
+    writer.extend(rows)
+    for name in TextTable.files(SENTENCE_READINGS):
+        (reader.path / name).chmod(0o644)
+    writer.save(reader.path, SENTENCE_READINGS)
+    reader.close()
+    assert open_published(tmp_path / "ix").verify() == [
+        "2 sentence readings differ from their text's"]
