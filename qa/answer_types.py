@@ -58,11 +58,7 @@ def _question_words(question: str) -> frozenset[str]:
 
 def holds(kind: str, sentence: str, question: str) -> bool:
     """True when the sentence has a token of the wanted kind that the question lacks."""
-    asked = _question_words(question)
-    kinds = _token_kinds(sentence)
-    # A name is not the sentence's first token: any sentence opens with a capital.
-    held = {NUMBER: kinds.numbers, DATE: kinds.dates, NAME: kinds.names}.get(kind)
-    return held is not None and not held <= asked
+    return kind in KIND_AT and against(_token_kinds(sentence), question)[KIND_AT[kind]]
 
 
 def answer_tokens(sentence: str, question: str) -> frozenset[str]:
@@ -74,9 +70,14 @@ def answer_tokens(sentence: str, question: str) -> frozenset[str]:
     return against(_token_kinds(sentence), question)[3]
 
 
+# Where each kind is in ``against``'s answer.
+KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}
+
+
 def against(kinds: TokenKinds, question: str) -> tuple[bool, bool, bool, frozenset[str]]:
     """Whether a sentence of these ``token_kinds`` holds a number, a date and a name that
-    the question lacks (``holds`` for each kind), and its ``answer_tokens``: set
+    the question lacks (``holds`` for each kind; a name is never the sentence's first
+    token, as any sentence opens with a capital), and its ``answer_tokens``: set
     differences."""
     asked = _question_words(question)
     return (not kinds.numbers <= asked, not kinds.dates <= asked, not kinds.names <= asked,

@@ -47,7 +47,7 @@ from index.reading import (
     read_sentence,
 )
 from index.terms import terms
-from qa.answer_types import DATE, NAME, NUMBER, against, answer_type
+from qa.answer_types import DATE, KIND_AT, NAME, NUMBER, against, answer_type
 from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
@@ -81,7 +81,6 @@ FEATURES = (
     "counted", "named", "this_time",
 )
 _RECENCY = FEATURES.index("recency")
-_KIND_AT = {NUMBER: 0, DATE: 1, NAME: 2}  # in ``against``'s answer
 _WH = ("what", "which", "who", "when", "where", "why", "how")
 _WH_WORD = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
 # Two sentences are neighbours when at most this many characters lie between them.
@@ -120,8 +119,9 @@ def candidates(ranked: list[Evidence], texts: ArticleTexts, readings: Readings |
             seen.add(key)
             start, end = s.sentence.span.start, s.sentence.span.end
             text = sentence_text(chunk, s.sentence.article_rowid, start, end, texts)
-            reading = (readings.sentence(s.sentence.rowid) if readings else None) or \
-                _reading(text)
+            reading = readings.sentence(s.sentence.rowid) if readings else None
+            if reading is None:  # a build without readings, or a damaged row
+                reading = _reading(text)
             out.append(SentenceCandidate(s.sentence.article_rowid, start, end, text,
                                          s.dense, s.lexical, s.score, rank, reading))
     return out
@@ -282,9 +282,9 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
     for k in (NUMBER, DATE, NAME):
         asks = kind == k
         col[f"kind_{k}"] = float(asks)
-        col[f"holds_{k}"] = held[:, _KIND_AT[k]] & asks
-        col[f"lacks_{k}"] = ~held[:, _KIND_AT[k]] & asks
-        col[f"new_{k}"] = held[:, _KIND_AT[k]]
+        col[f"holds_{k}"] = held[:, KIND_AT[k]] & asks
+        col[f"lacks_{k}"] = ~held[:, KIND_AT[k]] & asks
+        col[f"new_{k}"] = held[:, KIND_AT[k]]
     col["kind_none"] = float(kind is None)
     # How the sentence's words meet the question's.
     size = np.array([len(r.terms) for r in read], dtype=np.float64)
