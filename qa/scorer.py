@@ -52,7 +52,7 @@ from qa.extract import ArticleTexts, Evidence, sentence_text
 
 log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
-FORMAT = "answer-scorer/5"
+FORMAT = "answer-scorer/6"
 # How many reranked passages the answer may come from (their sentences are the candidates).
 PASSAGES = 5
 # How many reranked passages vote for a possible answer by mentioning it.
@@ -78,7 +78,7 @@ FEATURES = (
     "wh_what", "wh_which", "wh_who", "wh_when", "wh_where", "wh_why", "wh_how",
     "looks_back", "wh_echo", "new_number", "new_date", "new_name", "asks_now", "support",
     "support_share", "answer_tokens", "support_wide", "support_articles", "dated",
-    "counted", "named", "this_time",
+    "counted", "named", "this_time", "asked_share", "window_share", "covered",
 )
 _RECENCY = FEATURES.index("recency")
 _WH = ("what", "which", "who", "when", "where", "why", "how")
@@ -164,8 +164,9 @@ def _where(own: tuple[str, ...], asked: frozenset[str]) -> dict[str, list[int]]:
 def _bigrams(bigrams: frozenset[tuple[str, str]], own: tuple[str, ...],
              where: dict[str, list[int]]) -> int:
     """How many of the question's term bigrams the sentence holds."""
-    return sum(1 for a, b in bigrams
-               if any(i + 1 < len(own) and own[i + 1] == b for i in where.get(a, ())))
+    last = len(own) - 1
+    return len(bigrams.intersection((own[i], own[i + 1]) for at in where.values()
+                                    for i in at if i < last))
 
 
 def _longest_run(asked: tuple[str, ...], own: tuple[str, ...],
@@ -319,6 +320,16 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
     for name, at in (("prev", before), ("next", after)):
         col[f"{name}_dense"] = np.where(at >= 0, dense[at], 0.0)
         col[f"{name}_lexical"] = np.where(at >= 0, lexical[at], 0.0)
+    # How much of the question the sentence, the sentence with its neighbours, and all
+    # the candidates hold: a question whose words the top passages mostly lack ("the
+    # name of the Taliban leader" of a story naming none) is about something else.
+    own = [asked.intersection(r.terms) for r in read]
+    window = [own[i].union(*(own[j] for j in (before[i], after[i]) if j >= 0))
+              for i in range(n)]
+    size_asked = len(asked) or 1
+    col.update(asked_share=[len(o) / size_asked for o in own],
+               window_share=[len(w) / size_asked for w in window],
+               covered=len(frozenset().union(*own)) / size_asked)
     support, share, found, wide, articles = _support([r[3] for r in reads], cands, ranked,
                                                      readings)
     col.update(support=support, support_share=share, answer_tokens=np.log1p(found),
