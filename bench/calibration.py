@@ -30,3 +30,18 @@ def confident_half_precision(confidence: Sequence[float], correct: Sequence[bool
         return 0.0
     half = np.argsort(-conf, kind="stable")[: max(len(conf) // 2, 1)]
     return float(np.asarray(correct, dtype=float)[half].mean())
+
+
+def ece_floor(confidence: Sequence[float], draws: int = 2000, seed: int = 0,
+              bins: int = 10) -> tuple[float, float, float]:
+    """The ECE a perfectly calibrated scorer would show with these confidences: each
+    answer right with exactly its confidence, drawn ``draws`` times. Its mean, and the 5th
+    and 95th percentiles. On a few hundred questions it is far from 0: an ECE near it
+    is all the data can show."""
+    conf = np.asarray(confidence, dtype=float)
+    if not len(conf):
+        return 0.0, 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    seen = np.array([ece(conf, rng.random(len(conf)) < conf, bins) for _ in range(draws)])
+    low, high = np.percentile(seen, [5, 95])
+    return float(seen.mean()), float(low), float(high)

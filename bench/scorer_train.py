@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.calibration import confident_half_precision, ece
+from bench.calibration import confident_half_precision, ece, ece_floor
 from bench.scorer_archives import OUT
 from qa.scorer import (
     DOMAINS,
@@ -116,6 +116,8 @@ def report(name: str, scorer: AnswerScorer, data: Set) -> dict:
             "passage_hit@5": round(float(data.passage_hit.mean()), 4),
             "mean_confidence": round(float(confidence.mean()), 4),
             "ece": round(ece(confidence, correct), 4),
+            # What a perfectly calibrated scorer would show here (``ece_floor``).
+            "ece_floor": round(ece_floor(confidence)[0], 4),
             "precision_confident_half": round(confident_half_precision(confidence, correct),
                                               4),
             "abstention": round(float(1 - answered.sum() / n), 4)}

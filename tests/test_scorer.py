@@ -366,6 +366,17 @@ def test_calibration_error_and_the_confident_half():
     assert confident_half_precision([0.9, 0.1, 0.8, 0.2], [True, False, True, False]) == 1.0
 
 
+def test_a_perfectly_calibrated_scorer_shows_some_calibration_error_on_few_questions():
+    from bench.calibration import ece_floor
+
+    # Said 0.5 and right half the time: over 100 answers the share right strays from
+    # 0.5 by about 0.04 (0.5 / sqrt(100) * sqrt(2 / pi)); over 10,000 by a hundredth of it.
+    mean, low, high = ece_floor([0.5] * 100, draws=500)
+    assert 0.02 < mean < 0.06 and low < mean < high
+    assert ece_floor([0.5] * 10_000, draws=200)[0] < 0.01
+    assert ece_floor([1.0] * 50, draws=10) == (0.0, 0.0, 0.0)  # nothing left to chance
+
+
 def test_an_unreadable_scorer_file_leaves_the_hand_set_rules(tmp_path, caplog):
     path = tmp_path / "answer-scorer.json"
     path.write_text("{not json")
