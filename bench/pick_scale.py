@@ -9,9 +9,11 @@ and times the step (``PickTimer``) and the whole answer, in process:
 
 - the 2025 quick loop (3,338 pages), its 386 questions;
 - the 2023-2024 training archive (8,777 pages, ``bench.scorer_archives``), its 1,207
-  questions (timing only: the scorer was trained on them, so no accuracy is reported).
+  questions (timing only: the scorer was trained on them, so no accuracy is reported);
+- with ``--full DIR``, the index of the whole archive (20,189 pages: ``qa index build
+  articles.jsonl.gz --index-dir DIR``), all 1,593 questions.
 
-    python -m bench.pick_scale --news ../shared/eval/news-rtqa
+    python -m bench.pick_scale --news ../shared/eval/news-rtqa [--full DIR]
 
 writes bench/results/pick_scale.{md,json}. Run it on a quiet machine.
 """
@@ -63,12 +65,17 @@ def cell(value) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--news", type=Path, required=True)
+    parser.add_argument("--full", type=Path, metavar="DIR",
+                        help="an index of the whole archive, asked all its questions")
     args = parser.parse_args()
     ids = set(json.loads((OUT / "train-questions.json").read_text()))
     rows = [measure("2025 quick loop", OUT / "news-quick-index",
                     load_questions(args.news, quick=True)),
             measure("2023-2024 training archive", OUT / "news-train-index",
                     [q for q in load_questions(args.news) if q.id in ids])]
+    if args.full:
+        rows.append(measure("the news archive (--full)", args.full,
+                            load_questions(args.news)))
     lines = ["| archive | " + " | ".join(KEYS) + " |", "|---|" + "---|" * len(KEYS)]
     lines += [f"| {r['archive']} | " + " | ".join(map(cell, (r[k] for k in KEYS))) + " |"
               for r in rows]

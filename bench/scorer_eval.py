@@ -2,7 +2,9 @@
 
 - SQuAD dev, test half (its articles, split by ``bench.scorer_data``), over the index of
   all of SQuAD dev;
-- news, the 2025 quick loop over ``quick-articles``, as of the day after each quiz.
+- news, the 2025 quick loop over ``quick-articles``, as of the day after each quiz;
+- with ``--news-full DIR``, the same 2025 questions over an index of the whole archive
+  (20,189 pages; ``qa index build articles.jsonl.gz --index-dir DIR``).
 
 For each: hit@1, hit@5, answer accuracy, abstention, mean confidence, ECE and the
 precision of the more confident half of the answers, the answer's p50 time, and the p50
@@ -11,7 +13,7 @@ cost is its pick time less the rules'. The same
 index and questions for both rows; only the answer step differs.
 
     python -m bench.scorer_eval --squad ../shared/eval/squad-v1.1-dev.json \
-        --news ../shared/eval/news-rtqa
+        --news ../shared/eval/news-rtqa [--news-full DIR]
 
 writes bench/results/scorer.{md,json}.
 """
@@ -138,16 +140,20 @@ def squad_rows(path: Path) -> list[dict]:
     return rows
 
 
-def news_rows(folder: Path) -> list[dict]:
+def news_rows(folder: Path, index_dir: Path | None = None) -> list[dict]:
+    """The 2025 questions over the quick loop's index, or over ``index_dir``, one of the
+    whole archive (whose 2023-2024 questions trained the scorer, so are not asked)."""
     embedder = load_embedder("all-MiniLM-L6-v2")
     questions = load_questions(folder, quick=True)
     rows = []
     for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
-        engine = Engine(open_published(OUT / "news-quick-index"), embedder,
+        engine = Engine(open_published(index_dir or OUT / "news-quick-index"), embedder,
                         **({} if scorer else {"scorer": None}))
+        where = (f"news 2025 over {engine.index.manifest.articles:,} archive pages"
+                 if index_dir else "news 2025 quick loop")
         timer = PickTimer(engine)
         answers, latencies = ask_all(engine, questions)
-        rows.append(row(f"news 2025 quick loop ({len(questions)} q)", name,
+        rows.append(row(f"{where} ({len(questions)} q)", name,
                         score(questions, answers, latencies), engine, timer))
         engine.close()
     return rows
@@ -167,10 +173,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", type=Path)
     parser.add_argument("--news", type=Path)
+    parser.add_argument("--news-full", type=Path, metavar="DIR",
+                        help="also ask the 2025 questions over this index of the whole "
+                             "news archive")
     args = parser.parse_args()
     began = time.perf_counter()
     rows = (squad_rows(args.squad) if args.squad else []) + \
-        (news_rows(args.news) if args.news else [])
+        (news_rows(args.news) if args.news else []) + \
+        (news_rows(args.news, args.news_full) if args.news and args.news_full else [])
     # A set not asked this time keeps its rows from the last run (each set's two rows
     # always come from one run).
     if (RESULTS / "scorer.json").exists():
