@@ -323,7 +323,7 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
     # How much of the question the sentence, the sentence with its neighbours, and all
     # the candidates hold: a question whose words the top passages mostly lack ("the
     # name of the Taliban leader" of a story naming none) is about something else.
-    own = [asked.intersection(r.terms) for r in read]
+    own = [frozenset(w) for w in where]  # the question's terms each sentence holds
     window = [own[i].union(*(own[j] for j in (before[i], after[i]) if j >= 0))
               for i in range(n)]
     size_asked = len(asked) or 1
