@@ -36,9 +36,7 @@ from bench.scorer_archives import OUT
 from index.embedder import load_embedder
 from index.reader import open_published
 from qa.engine import Engine
-from qa.extract import ArticleTexts
 from qa.scope import Filters, Scope
-from qa.scorer import candidates, features
 
 NEGATIVE_SHARE = 30  # percent of the SQuAD training questions also asked without their article
 
@@ -50,9 +48,7 @@ def rows_for(engine: Engine, question: str, answers: Sequence[str],
     ranked = engine.evidence(question, scope)
     if not ranked:
         return np.zeros((0, 0)), np.zeros(0, dtype=np.int8), False
-    readings = engine.index.readings
-    cands = candidates(ranked, ArticleTexts(engine.index.store.article_text), readings)
-    rows = features(question, cands, ranked, engine.copy_counts(cands), readings)
+    cands, rows = engine.scorer_rows(question, ranked)
     labels = np.array([contains(c.text, answers) for c in cands], dtype=np.int8)
     passage_hit = any(contains(e.candidate.stored.chunk.text[:1000], answers)
                       for e in ranked[:5])

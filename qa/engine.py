@@ -9,10 +9,11 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 
-from index.embedder import Embedder
+from index.embedder import Embedder, resolve_model
 from index.integrity import WITHHELD
 from index.reader import IndexReader
 from index.records import Span
@@ -27,6 +28,7 @@ from qa.links import sentence_link
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
 from qa.scorer import (
+    FEATURES,
     AnswerScorer,
     SentenceCandidate,
     candidates,
@@ -35,6 +37,7 @@ from qa.scorer import (
 )
 from qa.timewords import Window, time_window
 from qa.types import Answer, AnswerSpan, Citation, CopyRef, Message, Passage
+from qa.word_vectors import WordVectors, word_vectors
 
 # The abstention threshold of the hand-set scoring (tuned with it on held-out questions).
 RULES_MIN_CONFIDENCE = 0.35
@@ -86,6 +89,8 @@ class Engine:
         self.retriever = Retriever(index, self.config.retrieval)
         self.extractor = Extractor(index, self.config.extraction)
         self.scorer = packaged_scorer() if scorer is DEFAULT_SCORER else scorer
+        if self._scorer_fits:
+            _ = self.word_vectors  # read now (a fraction of a second), not on a question
 
     @property
     def version(self) -> str:
@@ -208,17 +213,31 @@ class Engine:
         """The candidate sentence the scorer's ranker puts first, the calibrated
         probability that it holds the answer as the confidence, and the scorer's threshold
         for this question."""
-        texts = ArticleTexts(self.index.store.article_text)
-        readings = self.index.readings
-        cands = candidates(ranked, texts, readings)
+        cands, rows = self.scorer_rows(question, ranked)
         if not cands:
             return None, 0.0, None
-        rows = features(question, cands, ranked, self.copy_counts(cands), readings)
         best, probability = self.scorer.choose(rows)
         c = cands[best]
         pick = Pick(c.article_rowid, Span(c.start, c.end), probability, c.dense, c.lexical,
                     c.passage_rank)
         return self.extractor.widen(pick), round(probability, 4), self.scorer.threshold(rows)
+
+    def scorer_rows(self, question: str, ranked: list[Evidence]
+                    ) -> tuple[list[SentenceCandidate], np.ndarray]:
+        """The candidate sentences of a question's reranked passages and their rows of the
+        scorer's features."""
+        readings = self.index.readings
+        cands = candidates(ranked, ArticleTexts(self.index.store.article_text), readings)
+        if not cands:
+            return cands, np.zeros((0, len(FEATURES)))
+        return cands, features(question, cands, ranked, self.copy_counts(cands), readings,
+                               self.extractor.term_weights(question), self.word_vectors)
+
+    @cached_property
+    def word_vectors(self) -> WordVectors | None:
+        """The embedding model's word vectors (``qa.word_vectors``), for the scorer's
+        features; None for a model without them."""
+        return word_vectors(resolve_model(self.embedder.name)[0])
 
     def copy_counts(self, cands: list[SentenceCandidate]) -> dict[int, int]:
         """How many wire copies each candidate's article has."""

@@ -143,7 +143,7 @@ class Extractor:
         pool = candidates[: cfg.rerank_depth]
         if not pool:
             return []
-        weights = self._term_weights(query.question, query.context)
+        weights = self.term_weights(query.question, query.context)
         kind = answer_type(query.question) if cfg.type_weight else None
         evidence = []
         top_fused = max(c.fused for c in pool) or 1.0
@@ -267,7 +267,8 @@ class Extractor:
         bonus = cfg.age_weight * np.exp(-gap / cfg.age_days)
         return np.where(published == UNDATED, 0.0, bonus).tolist()
 
-    def _term_weights(self, question: str, context: str) -> dict[str, float]:
+    def term_weights(self, question: str, context: str = "") -> dict[str, float]:
+        """The IDF of each term of the question (and, weighted down, of its context's)."""
         own = terms(question)
         borrowed = [t for t in terms(context) if t not in own]
         lexical = self.index.lexical  # the one source of term statistics

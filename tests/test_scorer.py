@@ -18,6 +18,7 @@ from qa.scorer import (
     FEATURES,
     INELIGIBLE,
     MODEL_FILE,
+    NEARNESS,
     AnswerScorer,
     Forest,
     SentenceCandidate,
@@ -28,6 +29,7 @@ from qa.scorer import (
     packaged_scorer,
 )
 from qa.types import Message
+from qa.word_vectors import WordVectors
 from tests.conftest import SEEDS, build, engine_for, write_stories
 
 
@@ -47,7 +49,8 @@ def scorer_for(embedder_name: str, weights: dict[str, float], threshold: float =
     ``ranker`` is given); the calibration maps log-odds -1..3 linearly onto 0..1."""
     forest = stumps(weights, cut)
     line = (np.array([-1.0, 3.0]), np.array([0.0, 1.0]))
-    return AnswerScorer(embedder_name, ranker or forest, forest, {d: line for d in DOMAINS},
+    return AnswerScorer(embedder_name, dict.fromkeys(DOMAINS, ranker or forest),
+                        dict.fromkeys(DOMAINS, forest), {d: line for d in DOMAINS},
                         dict.fromkeys(DOMAINS, threshold), "test")
 
 
@@ -169,10 +172,13 @@ def test_a_sentence_about_an_earlier_time_is_marked(sentence, back):
     assert read_sentence(sentence).has(LOOKS_BACK) is back
 
 
-def one_story(tmp_path, hashing, said: list[str], question: str):
+def one_story(tmp_path, hashing, said: list[str], question: str,
+              published: str | None = "2021-11-18"):
     """The candidate sentences and ranked passages for a question over one story told in
-    these sentences."""
-    story = {"id": "story", "title": "Story", "published": "2021-11-18", "text": " ".join(said)}
+    these sentences (``published`` None: an undated one, as reference text is)."""
+    story = {"id": "story", "title": "Story", "text": " ".join(said)}
+    if published:
+        story["published"] = published
     build(tmp_path / "ix", hashing, write_stories(tmp_path / "src", [story]))
     engine = engine_for(tmp_path / "ix", hashing)
     ranked = engine.evidence(question)
@@ -400,3 +406,55 @@ def test_trained_trees_evaluate_the_same_in_the_package(rank):
     fresh = rng.normal(size=(200, len(FEATURES)))
     assert np.allclose(forest.raw(fresh), model.predict(fresh, raw_score=True), atol=1e-9)
     assert (forest.raw(fresh).std()) > 0  # the trees split on something
+
+
+def test_news_questions_leave_the_nearness_of_words_to_reference_text(tmp_path, hashing):
+    question = "Why did the firm run out of money?"
+    cands, ranked = one_story(tmp_path, hashing, ["The firm faced financial trouble.",
+                                                  "Its shares fell."], question)
+    rows = features(question, cands, ranked,
+                    vectors=WordVectors({"firm": 0}, np.ones((1, 2), dtype=np.float32)))
+    assert domain_of(rows) == "dated" and (rows[:, FEATURES.index("dated")] == 1).all()
+    assert not rows[:, [FEATURES.index(f) for f in NEARNESS]].any()
+
+
+def test_each_kind_of_corpus_has_its_own_trees():
+    # News trees prefer the lexical match, reference-text trees the dense one.
+    scorer = scorer_for("m", {})
+    scorer = replace(scorer, ranker={"dated": stumps({"lexical": 1.0}),
+                                     "undated": stumps({"dense": 1.0})})
+    rows = np.zeros((2, len(FEATURES)))
+    rows[:, FEATURES.index("dense")] = [0.9, 0.3]
+    rows[:, FEATURES.index("lexical")] = [0.0, 0.9]
+    assert scorer.choose(rows)[0] == 0  # undated: no candidate's article is recent
+    rows[:, FEATURES.index("recency")] = 0.1
+    assert scorer.choose(rows)[0] == 1
+
+
+def test_how_near_a_sentence_its_neighbours_and_the_best_come_to_the_question(
+        tmp_path, hashing):
+    said = ["The firm faced financial trouble.", "Its shares fell.",
+            "Trees grew in the valley."]
+    question = "Why did the firm run out of money?"  # terms: firm run money
+    cands, ranked = one_story(tmp_path, hashing, said, question, published=None)
+    # "money" and "financial" 0.6 apart in cosine; no other word has a vector.
+    vectors = WordVectors({"money": 0, "financi": 1},
+                          np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32))
+    rows = features(question, cands, ranked, weights={"firm": 1.0, "run": 1.0, "money": 2.0},
+                    vectors=vectors)
+    assert domain_of(rows) == "undated"
+    col = {c.text: dict(zip(FEATURES, rows[i], strict=True)) for i, c in enumerate(cands)}
+    first, second, third = (col[t] for t in said)
+    assert first["near_share"] == pytest.approx((1 + 0 + 0.6) / 3)
+    assert first["near_missing"] == pytest.approx(0.3)  # "run" and "money" are lacked
+    assert first["near_missing_max"] == pytest.approx(0.6)
+    assert first["near_weighted"] == pytest.approx((1 + 0 + 2 * 0.6) / 4)
+    assert first["bag"] == pytest.approx(0.6)  # only "financial" and "money" have vectors
+    assert second["near_share"] == 0.0 and third["near_share"] == 0.0
+    # The second sentence with its neighbours holds what the first does.
+    assert second["near_window"] == pytest.approx(first["near_share"])
+    assert second["near_gap"] == pytest.approx(-first["near_share"])
+    # Without vectors only the same words are near.
+    plain = features(question, cands, ranked)
+    at = [c.text for c in cands].index(said[0])
+    assert plain[at, FEATURES.index("near_share")] == pytest.approx(1 / 3)
