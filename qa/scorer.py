@@ -207,10 +207,12 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
     (a name or number the question lacks): the share of the candidates' passages with a
     candidate sentence holding it, the share of the candidate sentences holding it, how
     many possible answers it holds, the share of the top ``WIDE`` passages that name it
-    (as a capitalised word or a number) and the number of their articles that do (log;
-    a count, not a share: in an archive of one article every name would have the
-    backing of all its articles). News tells the same fact in many stories: the name the
-    top passages agree on is likelier the answer than one a single sentence mentions.
+    (as a capitalised word or a number; of ``WIDE``, however many were found: three
+    passages of one short article naming it are not the agreement of twenty) and the
+    number of their articles that do (log; a count, not a share: in an archive of one
+    article every name would have the backing of all its articles). News tells the same
+    fact in many stories: the name the top passages agree on is likelier the answer than
+    one a single sentence mentions.
     ``held``: each candidate's possible answers (``answer_tokens``); ``readings``: the
     build's, with each passage's names and numbers."""
     every = frozenset().union(*held)
@@ -239,7 +241,7 @@ def _support(held: list[frozenset[str]], cands: list[SentenceCandidate],
         if tokens:
             out[:, i] = (max(len(passages[t]) for t in tokens) / ranks,
                          max(sentences[t] for t in tokens) / len(cands), len(tokens),
-                         max(wide[t] for t in tokens) / (len(top) or 1),
+                         max(wide[t] for t in tokens) / WIDE,
                          math.log1p(max(len(articles[t]) for t in tokens)))
     return tuple(out)
 
