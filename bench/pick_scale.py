@@ -28,10 +28,7 @@ import numpy as np
 
 from bench.news import ask_all, load_questions
 from bench.scorer_archives import OUT
-from bench.scorer_eval import RESULTS, PickTimer
-from index.embedder import load_embedder
-from index.reader import open_published
-from qa.engine import Engine
+from bench.scorer_eval import RESULTS, systems
 
 KEYS = ("pages", "chunks", "sentences", "stored_readings", "questions", "rules_pick_p50_ms",
         "scorer_pick_p50_ms", "added_ms", "rules_p50_ms", "scorer_p50_ms")
@@ -39,18 +36,15 @@ KEYS = ("pages", "chunks", "sentences", "stored_readings", "questions", "rules_p
 
 def measure(name: str, index_dir: Path, questions: list) -> dict:
     """Both systems over one archive: the pick step's and the answer's p50."""
-    embedder = load_embedder("all-MiniLM-L6-v2")
     out: dict = {"archive": name, "questions": len(questions)}
-    for system, kwargs in (("rules", {"scorer": None}), ("scorer", {})):
-        engine = Engine(open_published(index_dir), embedder, **kwargs)
+    for _, engine, timer in systems(index_dir):
+        system = "scorer" if engine.scorer is not None else "rules"
         m = engine.index.manifest
         out.update(pages=m.articles, chunks=m.chunks, sentences=m.sentences,
                    stored_readings=engine.index.readings is not None)
-        timer = PickTimer(engine)
         _, latencies = ask_all(engine, questions)
         out[f"{system}_pick_p50_ms"] = timer.p50_ms()
         out[f"{system}_p50_ms"] = round(float(np.median(latencies)) * 1000, 1)
-        engine.close()
     out["added_ms"] = round(out["scorer_pick_p50_ms"] - out["rules_pick_p50_ms"], 2)
     return out
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +32,7 @@ import numpy as np
 from bench.evaluation import load_squad, run_engine
 from bench.news import ask_all, load_questions, score
 from bench.scorer_archives import OUT
-from index.embedder import load_embedder
+from index.embedder import Embedder, load_embedder
 from index.reader import open_published
 from qa.engine import Engine
 
@@ -140,38 +142,43 @@ def row(where: str, system: str, s, engine: Engine, timer: PickTimer) -> dict:
             "threshold": engine.thresholds}
 
 
+@cache
+def embedder() -> Embedder:
+    """The model the scorer was trained with, loaded once per run."""
+    return load_embedder("all-MiniLM-L6-v2")
+
+
+def systems(index_dir: Path) -> Iterator[tuple[str, Engine, PickTimer]]:
+    """The hand-set rules, then the learned scorer: each an engine over ``index_dir``
+    with its answer-picking step timed, closed once the caller is done with it."""
+    for name, kwargs in (("hand-set rules", {"scorer": None}), ("learned scorer", {})):
+        engine = Engine(open_published(index_dir), embedder(), **kwargs)
+        try:
+            yield name, engine, PickTimer(engine)
+        finally:
+            engine.close()
+
+
 def squad_rows(path: Path) -> list[dict]:
-    embedder = load_embedder("all-MiniLM-L6-v2")
     split = json.loads((OUT / "squad-split.json").read_text())
     test = set(split["test"])
     questions = [q for q in load_squad(path)[1] if q.article in test]
-    rows = []
-    for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
-        engine = Engine(open_published(OUT / "squad" / "index"), embedder,
-                        **({} if scorer else {"scorer": None}))
-        timer = PickTimer(engine)
-        rows.append(row(f"SQuAD test half ({len(questions)} q)", name,
-                        run_engine(engine, questions), engine, timer))
-        engine.close()
-    return rows
+    return [row(f"SQuAD test half ({len(questions)} q)", name,
+                run_engine(engine, questions), engine, timer)
+            for name, engine, timer in systems(OUT / "squad" / "index")]
 
 
 def news_rows(folder: Path, index_dir: Path | None = None) -> list[dict]:
     """The 2025 questions over the quick loop's index, or over ``index_dir``, one of the
     whole archive (whose 2023-2024 questions trained the scorer, so are not asked)."""
-    embedder = load_embedder("all-MiniLM-L6-v2")
     questions = load_questions(folder, quick=True)
     rows = []
-    for name, scorer in (("hand-set rules", None), ("learned scorer", "packaged")):
-        engine = Engine(open_published(index_dir or OUT / "news-quick-index"), embedder,
-                        **({} if scorer else {"scorer": None}))
+    for name, engine, timer in systems(index_dir or OUT / "news-quick-index"):
         where = (f"news 2025 over {engine.index.manifest.articles:,} archive pages"
                  if index_dir else "news 2025 quick loop")
-        timer = PickTimer(engine)
         answers, latencies = ask_all(engine, questions)
         rows.append(row(f"{where} ({len(questions)} q)", name,
                         score(questions, answers, latencies), engine, timer))
-        engine.close()
     return rows
 
 
