@@ -26,6 +26,7 @@ from index.terms import terms
 from qa.answer_types import answer_type, holds
 from qa.conversation import Query
 from qa.limits import ANSWER_MAX_CHARS
+from qa.narrow import narrowed
 from qa.retriever import Candidate
 
 
@@ -295,6 +296,17 @@ class Extractor:
             return Pick(pick.article_rowid, span, pick.score, pick.dense, pick.lexical,
                         pick.passage_rank)
         return pick
+
+
+    def narrow(self, pick: Pick, weights: dict[str, float]) -> Pick:
+        """A sentence longer than an answer shows narrowed to the part of it that holds
+        most of the question's terms (``qa.narrow``; ``weights``: ``term_weights``)."""
+        limit = self.config.max_chars
+        if pick.span.end - pick.span.start <= limit:
+            return pick
+        text = self.index.store.article_text(pick.article_rowid)[pick.span.start:pick.span.end]
+        start, end = narrowed(text, weights, limit)
+        return replace(pick, span=Span(pick.span.start + start, pick.span.start + end))
 
 
 class ArticleTexts(dict):
