@@ -134,8 +134,7 @@ class Engine:
         if pick is None or confidence < self.threshold(floor):
             return Answer(ABSTENTION, False, confidence, [], passages, self.version,
                           query.retrieval, "low_confidence", as_of.isoformat(), ident)
-        pick = self.extractor.narrow(pick, self.extractor.term_weights(query.question,
-                                                                       query.context))
+        pick = self.extractor.narrow(pick, query.question, query.context)
         return self._cited_answer(pick, confidence, passages, allowed, query.question,
                                   query.retrieval, as_of, ident)
 

@@ -298,14 +298,14 @@ class Extractor:
         return pick
 
 
-    def narrow(self, pick: Pick, weights: dict[str, float]) -> Pick:
+    def narrow(self, pick: Pick, question: str, context: str = "") -> Pick:
         """A sentence longer than an answer shows narrowed to the part of it that holds
-        most of the question's terms (``qa.narrow``; ``weights``: ``term_weights``)."""
+        most of the question's terms (``qa.narrow``; weighted as ``term_weights``)."""
         limit = self.config.max_chars
         if pick.span.end - pick.span.start <= limit:
             return pick
         text = self.index.store.article_text(pick.article_rowid)[pick.span.start:pick.span.end]
-        start, end = narrowed(text, weights, limit)
+        start, end = narrowed(text, self.term_weights(question, context), limit)
         return replace(pick, span=Span(pick.span.start + start, pick.span.start + end))
 
 
