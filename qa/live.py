@@ -141,8 +141,10 @@ class LiveEngine:
                     return False
                 return self._fall_back(build_id, reason)
             self._failed = None
-            self._swap_to(engine)
+            # Cleared first: readiness reads the version, then the warning, so a reader
+            # that sees the new build never sees the warning about the old one.
             self._set_problem(None)
+            self._swap_to(engine)
             return True
 
     def _open(self, build_id: str) -> Engine:
