@@ -297,7 +297,6 @@ class Extractor:
                         pick.passage_rank)
         return pick
 
-
     def narrow(self, pick: Pick, question: str, context: str = "") -> Pick:
         """A sentence longer than an answer shows narrowed to the part of it that holds
         most of the question's terms (``qa.narrow``; weighted as ``term_weights``)."""
