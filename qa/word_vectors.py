@@ -77,14 +77,20 @@ class WordVectors:
         if not q or not cols:
             return near_out, bag
         width = len(at)
-        which = np.repeat(np.arange(n), [len(own) for own in sentences])
+        sizes = np.array([len(own) for own in sentences])
+        which = np.repeat(np.arange(n), sizes)
         counts = np.bincount(which * width + cols, minlength=n * width).reshape(n, width)
         vocab, question = self._rows(at), self._rows(asked)
         near = np.clip(question @ vocab.T, 0.0, 1.0)  # (q, width)
         for i, a in enumerate(asked):
             if a in at:
                 near[i, at[a]] = 1.0
-        near_out = np.where(counts[:, None, :] > 0, near[None], 0.0).max(axis=2)
+        # Each sentence's best per question term: a max over its own run of terms (the
+        # sentences' terms lie one after another in ``cols``), not over the whole width.
+        held = sizes > 0
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[held]
+        near_out = np.zeros((n, q), dtype=near.dtype)
+        near_out[held] = np.maximum.reduceat(near[:, cols], starts, axis=1).T
         mean = question.sum(axis=0)
         if mean.any():
             sums = counts.astype(vocab.dtype) @ vocab  # each sentence's summed vectors
