@@ -425,17 +425,19 @@ class Forest:
 
     @cached_property
     def _flat(self) -> tuple[np.ndarray, ...]:
-        """The nodes of all trees in one run: each tree's root, each node's feature,
-        threshold and children (left then right, by their global position; a leaf leads
-        to itself) and value. A step is then three gathers."""
+        """The nodes of all trees in one run, each node at twice its position (so a step
+        is ``children[at + went_right]``, no doubling): each tree's root, each node's
+        feature, threshold, children (left then right, as doubled positions; a leaf
+        leads to itself) and value. A step is then three gathers."""
         trees, width = self.feature.shape
         own = np.arange(trees * width).reshape(trees, width)
         offset = np.arange(trees) * width
         left = np.where(self.leaf, own, self.left + offset[:, None]).ravel()
         right = np.where(self.leaf, own, self.right + offset[:, None]).ravel()
         threshold = np.where(self.leaf, np.inf, self.threshold).ravel()
-        return (offset, np.where(self.leaf, 0, self.feature).ravel(), threshold,
-                np.stack([left, right], axis=1).ravel(), self.value.ravel())
+        feature = np.where(self.leaf, 0, self.feature).ravel()
+        return (2 * offset, np.repeat(feature, 2), np.repeat(threshold, 2),
+                2 * np.stack([left, right], axis=1).ravel(), np.repeat(self.value.ravel(), 2))
 
     def raw(self, rows: np.ndarray) -> np.ndarray:
         """The trees' summed leaf values for each row (log-odds, for trees fitted as a
@@ -443,11 +445,15 @@ class Forest:
         roots, feature, threshold, children, value = self._flat
         n = len(rows)
         cells = np.ascontiguousarray(rows.T).ravel()  # feature by feature
-        column = np.tile(np.arange(n), len(roots))
         at = np.repeat(roots, n)  # every tree's root, for every row
-        for _ in range(self.depth):
-            right = cells[feature[at] * n + column] > threshold[at]
-            at = children[2 * at + right]
+        if n == 1:  # the confidence of one pick: each tree's cell is its feature's
+            for _ in range(self.depth):
+                at = children[at + (cells[feature[at]] > threshold[at])]
+        else:
+            place = feature * n  # where each node's feature starts in ``cells``
+            column = np.tile(np.arange(n), len(roots))
+            for _ in range(self.depth):
+                at = children[at + (cells[place[at] + column] > threshold[at])]
         return self.baseline + value[at].reshape(len(roots), n).sum(axis=0)
 
     def to_dict(self) -> dict:
