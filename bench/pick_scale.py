@@ -29,6 +29,7 @@ import numpy as np
 from bench.news import ask_all, load_questions
 from bench.scorer_archives import OUT
 from bench.scorer_eval import RESULTS, systems
+from service.server import configure_process
 
 KEYS = ("pages", "chunks", "sentences", "stored_readings", "questions", "rules_pick_p50_ms",
         "scorer_pick_p50_ms", "added_ms", "rules_p50_ms", "scorer_p50_ms")
@@ -62,6 +63,7 @@ def main() -> None:
     parser.add_argument("--full", type=Path, metavar="DIR",
                         help="an index of the whole archive, asked all its questions")
     args = parser.parse_args()
+    configure_process()  # timed as the service runs: one BLAS, one FAISS thread
     ids = set(json.loads((OUT / "train-questions.json").read_text()))
     rows = [measure("2025 quick loop", OUT / "news-quick-index",
                     load_questions(args.news, quick=True)),

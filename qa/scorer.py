@@ -428,7 +428,7 @@ class Forest:
         """The nodes of all trees in one run, each node at twice its position (so a step
         is ``children[at + went_right]``, no doubling): each tree's root, each node's
         feature, threshold, children (left then right, as doubled positions; a leaf
-        leads to itself) and value. A step is then three gathers."""
+        leads to itself) and value. A step is then four gathers."""
         trees, width = self.feature.shape
         own = np.arange(trees * width).reshape(trees, width)
         offset = np.arange(trees) * width
