@@ -121,13 +121,13 @@ NOTES = """
   every name in it has the backing of all the top passages, and that support lifts the
   caption's raw score by 2.2. Tried: news trees learning the support features counted
   over the other articles only (an article repeating a name is no second story agreeing
-  with it) instead of over all. The question then fell to 0.16, but the two seed
-  questions that must be answered were not (0.22 and 0.20, wrong sentences), and the
-  news 2025 quick loop fell from 0.438 to 0.415 right, its confident half from 0.606 to
-  0.554 and ECE rose from 0.047 to 0.053 (the training script's own report on the same
-  data): not in. Retrained on this machine with the features they have, the news trees
-  came out with the same reports on every news side (training, unanswerable, 2025) as
-  the packaged ones: news rows have no nearness features to differ in their last bits.
+  with it) instead of over all. The question then fell to 0.16, but two seed questions
+  that must be answered right got wrong sentences (at 0.22 and 0.20), and the news 2025
+  quick loop fell from 0.438 to 0.415 right, its confident half from 0.606 to 0.554 and
+  ECE rose from 0.047 to 0.053 (the training script's own report on the same data): not
+  in. Retrained on this machine with the features they have, the news trees came out
+  with the same reports on every news side (training, unanswerable, 2025) as the
+  packaged ones: news rows have no nearness features to differ in their last bits.
 - The news 2025 rows over the whole archive are from an earlier run (the whole
   archive's index takes hours to build and was not rebuilt since); the news picks are
   unchanged since, and the quick loop's rows have come out the same in every run after.
