@@ -52,6 +52,16 @@ def test_a_word_longer_than_the_limit_is_passed_over():
     assert end - start <= 12
 
 
+
+def test_the_words_beside_the_cluster_of_question_terms_are_shown():
+    # The subject, named once far off, fits in the limit only with the cluster at the
+    # stretch's very end: the word after the cluster (where answers sit) would be lost.
+    text = ("rhine " + "filler " * 10 + "gaulish name as Rinaz" + " filler" * 10)
+    start, end = narrowed(text, {"rhine": 0.5, "gaulish": 1.0, "name": 1.0}, 90)
+    part = text[start:end]
+    assert "gaulish name as Rinaz" in part and len(part) <= 90
+    assert part.startswith("filler") and part.endswith("filler")
+
 # One run-on sentence, far longer than an answer shows, with the fact asked for late in it.
 RUN_ON = ("The harbour board listed the works of the year, " + ", ".join(
     f"the repair of berth {n} and its cranes" for n in range(1, 16))
