@@ -10,12 +10,16 @@ normalisation). The splits keep every article on one side:
   2025 quick loop test.
 
 Besides, a seeded share of the training questions of each is asked again without the
-articles that answer them (``squad-negative``, ``news-negative``).
+articles that answer them (``squad-negative``, ``news-negative``), and every news
+training question is asked of one article alone, as an index of a single story answers
+it: its own (``news-alone``) and the best-ranked other one that lacks the answer
+(``news-alone-negative``).
 
     python -m bench.scorer_data --squad ../shared/eval/squad-v1.1-dev.json \
         --news ../shared/eval/news-rtqa
 
-writes ``bench/out/scorer/{squad,news}-{train,test,negative}.npz``.
+writes ``bench/out/scorer/{squad,news}-{train,test,negative}.npz`` and
+``news-alone{,-negative}.npz``.
 """
 
 from __future__ import annotations
@@ -116,9 +120,7 @@ def news_negative(index_dir: Path, archive: Path, questions: list[NewsQuestion],
     asked without any article that holds a gold answer (in its title or text). Like the
     SQuAD ones, they teach what an echo of the question without the answer looks like,
     here in news."""
-    with gzip.open(archive, "rt", encoding="utf-8") as lines:
-        pages = [(row["id"], normalise(f"{row.get('title', '')} {row['text']}"))
-                 for row in map(json.loads, filter(str.strip, lines))]
+    pages = _page_texts(archive).items()
     chosen = random.Random(seed).sample(questions, len(questions) * NEGATIVE_SHARE // 100)
     asked = []
     for q in chosen:
@@ -128,6 +130,39 @@ def news_negative(index_dir: Path, archive: Path, questions: list[NewsQuestion],
                       Scope(as_of=q.as_of, filters=Filters(article_ids=allowed))))
     engine = Engine(open_published(index_dir), load_embedder("all-MiniLM-L6-v2"), scorer=None)
     collect(engine, asked, out)
+
+
+def news_alone(index_dir: Path, archive: Path, questions: list[NewsQuestion]) -> None:
+    """Each news training question asked of one article alone (a scope of one id), as an
+    index of one story (the seed article's) answers it: the first of its answer pages
+    that holds a gold answer (``news-alone``), and the best-ranked page of the whole
+    archive that holds none (``news-alone-negative``). In one article every name has
+    the backing of all the top passages, which the archive's questions never show."""
+    pages = _page_texts(archive)
+    engine = Engine(open_published(index_dir), load_embedder("all-MiniLM-L6-v2"), scorer=None)
+    own, other = [], []
+    for q in questions:
+        gold = [g for g in map(normalise, q.answers) if g]
+        holding = [a for a in sorted(q.answer_articles)
+                   if any(g in pages.get(a, "") for g in gold)]
+        if holding:
+            own.append((q.id, q.text, q.answers,
+                        Scope(as_of=q.as_of, filters=Filters(article_ids=(holding[0],)))))
+        for e in engine.evidence(q.text, Scope(as_of=q.as_of)):
+            page = engine.index.catalog.article_id[e.candidate.stored.article_rowid]
+            if not any(g in pages.get(page, "") for g in gold):
+                other.append((q.id, q.text, q.answers,
+                              Scope(as_of=q.as_of, filters=Filters(article_ids=(page,)))))
+                break
+    collect(engine, own, OUT / "news-alone.npz")
+    collect(engine, other, OUT / "news-alone-negative.npz")
+
+
+def _page_texts(archive: Path) -> dict[str, str]:
+    """Each page's title and text, normalised as gold answers are matched, by id."""
+    with gzip.open(archive, "rt", encoding="utf-8") as lines:
+        return {row["id"]: normalise(f"{row.get('title', '')} {row['text']}")
+                for row in map(json.loads, filter(str.strip, lines))}
 
 
 def news_set(folder: Path, index_dir: Path, questions: list[NewsQuestion], out: Path) -> None:
@@ -151,6 +186,7 @@ def main() -> None:
         news_set(args.news, OUT / "news-train-index", train, OUT / "news-train.npz")
         news_negative(OUT / "news-train-index", OUT / "train-articles.jsonl.gz", train,
                       OUT / "news-negative.npz", args.seed)
+        news_alone(OUT / "news-train-index", OUT / "train-articles.jsonl.gz", train)
     if args.news and args.only in (None, "news-test"):
         news_set(args.news, OUT / "news-quick-index", load_questions(args.news, quick=True),
                  OUT / "news-test.npz")
