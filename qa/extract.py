@@ -298,8 +298,9 @@ class Extractor:
         return pick
 
     def narrow(self, pick: Pick, question: str, context: str = "") -> Pick:
-        """A sentence longer than an answer shows narrowed to the part of it that holds
-        most of the question's terms (``qa.narrow``; weighted as ``term_weights``)."""
+        """A sentence longer than an answer shows narrowed to the part of it centred on
+        its densest cluster of the question's terms (``qa.narrow``; weighted as
+        ``term_weights``)."""
         limit = self.config.max_chars
         if pick.span.end - pick.span.start <= limit:
             return pick
