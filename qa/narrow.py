@@ -34,19 +34,22 @@ def narrowed(text: str, weights: Mapping[str, float], limit: int) -> tuple[int, 
     centred on the cluster of question terms (``_cluster``; ``weights``: by term, as
     ``index.terms.terms`` makes them), moved inside the text at its ends; the opening
     words when no word holds a question term. The whole text when it fits; its first
-    word alone when no word fits."""
+    word alone when no word fits. A word longer than the limit (a URL, a run of text
+    without spaces) is passed over."""
     if len(text) <= limit:
         return 0, len(text)
     words = [(m.start(), m.end(), frozenset(terms(m.group())) & weights.keys())
              for m in _WORD.finditer(text)]
-    if not words:
-        return 0, 0
-    cluster = _cluster(words, weights, int(limit * CORE_SHARE))
-    middle = (cluster[0] + cluster[1]) / 2 if cluster else words[0][0] + limit / 2
+    fitting = [w for w in words if w[1] - w[0] <= limit]
+    if not fitting:
+        return words[0][:2] if words else (0, 0)
+    cluster = _cluster(fitting, weights, int(limit * CORE_SHARE))
+    middle = (cluster[0] + cluster[1]) / 2 if cluster else fitting[0][0] + limit / 2
     low = max(0.0, min(len(text) - limit, middle - limit / 2))
-    inside = [(start, end) for start, end, _ in words if start >= low and end <= low + limit]
-    if not inside:
-        return words[0][:2]
+    inside = [w for w in fitting if w[0] >= low and w[1] <= low + limit]
+    if not inside:  # the window lies on a word too long to show: the nearest that fits
+        nearest = min(range(len(fitting)), key=lambda i: abs(fitting[i][0] - middle))
+        inside = [w for w in fitting[nearest:] if w[1] - fitting[nearest][0] <= limit]
     return inside[0][0], inside[-1][1]
 
 
@@ -62,14 +65,16 @@ def _cluster(words: list[tuple[int, int, frozenset[str]]], weights: Mapping[str,
         if not opening:
             continue
         held: set[str] = set()
-        for end_word in words[first:]:
-            end = end_word[1]
+        weight = 0.0
+        for _, end, holding in words[first:]:
             if end - start > limit and held:
                 break
-            held |= end_word[2]
-            if not end_word[2]:
+            if not holding:
                 continue
-            key = (round(sum(weights[t] for t in held), 9), start - end)
+            for term in holding - held:
+                held.add(term)
+                weight += weights[term]
+            key = (round(weight, 9), start - end)
             if best is None or key > best:
                 best, span = key, (start, end)
     return span

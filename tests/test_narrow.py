@@ -50,6 +50,18 @@ def test_a_word_longer_than_the_limit_is_passed_over():
     start, end = narrowed(text, {"word": 1.0}, 12)
     assert "words" in text[start:end] and "x" not in text[start:end]
     assert end - start <= 12
+    assert text[slice(*narrowed(text, {"omega": 1.0}, 12))] == "short words"
+
+
+def test_question_terms_inside_a_word_too_long_to_show_are_passed_over():
+    # A hyphenated chain holds three of the terms, but cannot be shown: the term that
+    # can be shown is.
+    chain = "delta-epsilon-zeta-eta-theta-iota-kappa"
+    weights = {"alpha": 1.0, "delta": 1.0, "epsilon": 1.0, "zeta": 1.0}
+    for text in (f"{chain} alpha beta gamma",
+                 "alpha beta gamma " + "filler " * 5 + chain + " filler" * 5):
+        start, end = narrowed(text, weights, 20)
+        assert "alpha" in text[start:end] and end - start <= 20
 
 
 
