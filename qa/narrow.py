@@ -66,7 +66,8 @@ def _cluster(words: list[tuple[int, int, frozenset[str]]], weights: Mapping[str,
             continue
         held: set[str] = set()
         weight = 0.0
-        for _, end, holding in words[first:]:
+        for at in range(first, len(words)):  # no slice: a copy per word is quadratic
+            _, end, holding = words[at]
             if end - start > limit and held:
                 break
             if not holding:
