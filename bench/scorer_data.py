@@ -30,6 +30,7 @@ import json
 import random
 import time
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ import numpy as np
 from bench.evaluation import build_index, contains, load_squad, normalise
 from bench.news import NewsQuestion, load_questions
 from bench.scorer_archives import OUT
-from index.embedder import load_embedder
+from index.embedder import Embedder, load_embedder
 from index.reader import open_published
 from qa.engine import Engine
 from qa.scope import Filters, Scope
@@ -91,14 +92,13 @@ def squad_split(titles: list[str], seed: int) -> tuple[set[str], set[str]]:
 
 
 def squad(path: Path, seed: int) -> None:
-    embedder = load_embedder("all-MiniLM-L6-v2")
     articles, questions = load_squad(path)
     train, test = squad_split([a["id"] for a in articles], seed)
-    index_dir, seconds = build_index(OUT / "squad", articles, embedder) \
+    index_dir, seconds = build_index(OUT / "squad", articles, embedder()) \
         if not (OUT / "squad" / "index" / "CURRENT").exists() \
         else (OUT / "squad" / "index", 0.0)
     print(f"squad index in {seconds:.0f} s", flush=True)
-    engine = Engine(open_published(index_dir), embedder, scorer=None)
+    engine = engine_over(index_dir)
     for name, titles in (("train", train), ("test", test)):
         asked = [(q.id, q.text, q.answers, None) for q in questions if q.article in titles]
         collect(engine, asked, OUT / f"squad-{name}.npz")
@@ -114,35 +114,31 @@ def squad(path: Path, seed: int) -> None:
                                                       "test": sorted(test)}))
 
 
-def news_negative(index_dir: Path, archive: Path, questions: list[NewsQuestion], out: Path,
-                  seed: int) -> None:
+def news_negative(engine: Engine, pages: dict[str, str], questions: list[NewsQuestion],
+                  out: Path, seed: int) -> None:
     """Questions the archive cannot answer: a seeded share of the news training questions
-    asked without any article that holds a gold answer (in its title or text). Like the
-    SQuAD ones, they teach what an echo of the question without the answer looks like,
-    here in news."""
-    pages = _page_texts(archive).items()
+    asked without any article that holds a gold answer (in its title or text; ``pages``:
+    ``page_texts``). Like the SQuAD ones, they teach what an echo of the question
+    without the answer looks like, here in news."""
     chosen = random.Random(seed).sample(questions, len(questions) * NEGATIVE_SHARE // 100)
     asked = []
     for q in chosen:
-        gold = [g for g in map(normalise, q.answers) if g]
-        allowed = tuple(i for i, text in pages if not any(g in text for g in gold))
+        gold = _gold(q)
+        allowed = tuple(i for i, text in pages.items() if not any(g in text for g in gold))
         asked.append((q.id, q.text, q.answers,
                       Scope(as_of=q.as_of, filters=Filters(article_ids=allowed))))
-    engine = Engine(open_published(index_dir), load_embedder("all-MiniLM-L6-v2"), scorer=None)
     collect(engine, asked, out)
 
 
-def news_alone(index_dir: Path, archive: Path, questions: list[NewsQuestion]) -> None:
+def news_alone(engine: Engine, pages: dict[str, str], questions: list[NewsQuestion]) -> None:
     """Each news training question asked of one article alone (a scope of one id), as an
     index of one story (the seed article's) answers it: the first of its answer pages
     that holds a gold answer (``news-alone``), and the best-ranked page of the whole
     archive that holds none (``news-alone-negative``). In one article every name has
     the backing of all the top passages, which the archive's questions never show."""
-    pages = _page_texts(archive)
-    engine = Engine(open_published(index_dir), load_embedder("all-MiniLM-L6-v2"), scorer=None)
     own, other = [], []
     for q in questions:
-        gold = [g for g in map(normalise, q.answers) if g]
+        gold = _gold(q)
         holding = [a for a in sorted(q.answer_articles)
                    if any(g in pages.get(a, "") for g in gold)]
         if holding:
@@ -158,17 +154,32 @@ def news_alone(index_dir: Path, archive: Path, questions: list[NewsQuestion]) ->
     collect(engine, other, OUT / "news-alone-negative.npz")
 
 
-def _page_texts(archive: Path) -> dict[str, str]:
+def _gold(q: NewsQuestion) -> list[str]:
+    """The question's gold answers, normalised as page texts are (the empty ones left out)."""
+    return [g for g in map(normalise, q.answers) if g]
+
+
+def page_texts(archive: Path) -> dict[str, str]:
     """Each page's title and text, normalised as gold answers are matched, by id."""
     with gzip.open(archive, "rt", encoding="utf-8") as lines:
         return {row["id"]: normalise(f"{row.get('title', '')} {row['text']}")
                 for row in map(json.loads, filter(str.strip, lines))}
 
 
-def news_set(folder: Path, index_dir: Path, questions: list[NewsQuestion], out: Path) -> None:
-    embedder = load_embedder("all-MiniLM-L6-v2")
-    engine = Engine(open_published(index_dir), embedder, scorer=None)
+def news_set(engine: Engine, questions: list[NewsQuestion], out: Path) -> None:
+    """The questions asked of the engine's whole index, as of the day after each quiz."""
     collect(engine, [(q.id, q.text, q.answers, Scope(as_of=q.as_of)) for q in questions], out)
+
+
+@cache
+def embedder() -> Embedder:
+    """The model the scorer is trained with, loaded once per run."""
+    return load_embedder("all-MiniLM-L6-v2")
+
+
+def engine_over(index_dir: Path) -> Engine:
+    """An engine with the hand-set rules (the data must not depend on a scorer)."""
+    return Engine(open_published(index_dir), embedder(), scorer=None)
 
 
 def main() -> None:
@@ -183,12 +194,13 @@ def main() -> None:
     if args.news and args.only in (None, "news-train"):
         ids = set(json.loads((OUT / "train-questions.json").read_text()))
         train = [q for q in load_questions(args.news) if q.id in ids]
-        news_set(args.news, OUT / "news-train-index", train, OUT / "news-train.npz")
-        news_negative(OUT / "news-train-index", OUT / "train-articles.jsonl.gz", train,
-                      OUT / "news-negative.npz", args.seed)
-        news_alone(OUT / "news-train-index", OUT / "train-articles.jsonl.gz", train)
+        engine, pages = engine_over(OUT / "news-train-index"), page_texts(
+            OUT / "train-articles.jsonl.gz")
+        news_set(engine, train, OUT / "news-train.npz")
+        news_negative(engine, pages, train, OUT / "news-negative.npz", args.seed)
+        news_alone(engine, pages, train)
     if args.news and args.only in (None, "news-test"):
-        news_set(args.news, OUT / "news-quick-index", load_questions(args.news, quick=True),
+        news_set(engine_over(OUT / "news-quick-index"), load_questions(args.news, quick=True),
                  OUT / "news-test.npz")
 
 
