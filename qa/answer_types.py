@@ -36,6 +36,16 @@ _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|"
                      r"musician|rapper|university|school|island|region|province|"
                      r"retailer|carmaker|automaker|bank|court|senator|governor|lawmaker|"
                      r"ceo|executive|billionaire|tech)\b", re.IGNORECASE)
+# Who is asked for: a person, by "who" or a word for one ("the name of the Taliban
+# leader", "which former president"). ``qa.people`` says whether a sentence names one.
+_PERSON_Q = re.compile(
+    r"\b(who|whom|whose)\b|\b(which|what|the name of the)\s+(?:[\w'’-]+\s+){0,2}?"
+    r"(person|man|woman|player|singer|actor|actress|artist|leader|official|president|"
+    r"politician|candidate|athlete|author|celebrity|star|musician|rapper|senator|governor|"
+    r"lawmaker|ceo|executive|billionaire|minister|chancellor|coach|director|founder|judge|"
+    r"spokesman|spokeswoman|spokesperson|king|queen|prince|princess|pope|chief|mayor|"
+    r"manager|owner|winner|driver|journalist|reporter|suspect|victim|doctor)s?\b",
+    re.IGNORECASE)
 # A top passage's sentences meet many questions: each read once.
 _token_kinds = lru_cache(maxsize=50_000)(token_kinds)
 
@@ -51,8 +61,13 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+def wants_person(question: str) -> bool:
+    """Whether the question asks who: a person, by name."""
+    return bool(_PERSON_Q.search(question))
+
+
 @lru_cache(maxsize=64)  # asked once per sentence scored: parse each question once
-def _question_words(question: str) -> frozenset[str]:
+def question_words(question: str) -> frozenset[str]:
     return frozenset(map(comparable, TOKEN.findall(question)))
 
 
@@ -79,7 +94,7 @@ def against(kinds: TokenKinds, question: str) -> tuple[bool, bool, bool, frozens
     the question lacks (``holds`` for each kind; a name is never the sentence's first
     token, as any sentence opens with a capital), and its ``answer_tokens``: set
     differences."""
-    asked = _question_words(question)
+    asked = question_words(question)
     return (not kinds.numbers <= asked, not kinds.dates <= asked, not kinds.names <= asked,
             kinds.answers - asked)
 

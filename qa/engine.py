@@ -25,6 +25,7 @@ from qa.conversation import Query, build_query
 from qa.extract import ArticleTexts, Evidence, ExtractionConfig, Extractor, Pick
 from qa.limits import MAX_QUESTION_CHARS, PASSAGE_MAX_CHARS, TOP_K_DEFAULT
 from qa.links import sentence_link
+from qa.people import given_names
 from qa.retriever import RetrievalConfig, Retriever
 from qa.scope import Filters, Scope, today, visible, within
 from qa.scorer import (
@@ -91,6 +92,7 @@ class Engine:
         self.scorer = packaged_scorer() if scorer is DEFAULT_SCORER else scorer
         if self._scorer_fits:
             _ = self.word_vectors  # read now (a fraction of a second), not on a question
+            given_names()  # the same (0.3 s, once per process)
 
     @property
     def version(self) -> str:

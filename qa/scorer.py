@@ -9,7 +9,9 @@ Gradient-boosted trees over them (LightGBM's, trained on labelled questions by
 listwise, on which candidate of a question is right) picks the answer; trees trained on
 each candidate alone (is it right?) score it, and a map fitted on a held-apart fold
 (Platt for news, isotonic for reference text) turns that score into the
-probability that the answer is right: its ``confidence``. Two models because a
+probability that the answer is right: its ``confidence`` (for news, the score first
+moved by offsets fitted on the same fold: a "who" question's sentence naming no person,
+``qa.people``). Two models because a
 ranker's scores compare the candidates of one question only, and a confidence must
 compare across questions.
 News and reference text (``DOMAINS``: whether the candidates' articles are dated) each
@@ -34,7 +36,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -51,13 +53,14 @@ from index.reading import (
     read_sentence,
 )
 from index.terms import terms
-from qa.answer_types import DATE, KIND_AT, NAME, NUMBER, against, answer_type
+from qa.answer_types import DATE, KIND_AT, NAME, NUMBER, against, answer_type, wants_person
 from qa.extract import ArticleTexts, Evidence, sentence_text
+from qa.people import new_person
 from qa.word_vectors import WordVectors
 
 log = logging.getLogger("qa.scorer")
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer-scorer.json"
-FORMAT = "answer-scorer/7"
+FORMAT = "answer-scorer/8"
 # How many reranked passages the answer may come from (their sentences are the candidates).
 PASSAGES = 5
 # How many reranked passages vote for a possible answer by mentioning it.
@@ -86,6 +89,7 @@ FEATURES = (
     "counted", "named", "this_time", "asked_share", "window_share", "covered",
     "near_share", "near_missing", "near_missing_max", "near_gap", "bag", "bag_gap",
     "near_window", "near_weighted", "near_weighted_gap", "near_window_weighted",
+    "holds_person", "lacks_person",
 )
 _RECENCY = FEATURES.index("recency")
 _WH = ("what", "which", "who", "when", "where", "why", "how")
@@ -348,6 +352,10 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
         col[f"lacks_{k}"] = ~held[:, KIND_AT[k]] & asks
         col[f"new_{k}"] = held[:, KIND_AT[k]]
     col["kind_none"] = float(kind is None)
+    # "The name of the Taliban leader" wants a person: a sentence naming no one is not it.
+    person = wants_person(question)
+    named_one = np.array([person and new_person(c.text, question) for c in cands], dtype=bool)
+    col.update(holds_person=named_one, lacks_person=~named_one & person)
     # How the sentence's words meet the question's.
     size = np.array([len(r.terms) for r in read], dtype=np.float64)
     where = [_where(r.terms, asked) for r in read]
@@ -534,6 +542,9 @@ class AnswerScorer:
     calibration: dict[str, tuple[np.ndarray, np.ndarray]]
     min_confidence: dict[str, float]  # by domain: chosen on the training side
     trained_on: str = ""
+    # By domain: what a feature's value adds to ``forest``'s score before the map, fitted
+    # after it on the same picks (``lacks_person``: the trees never learned it).
+    offset: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerScorer:
@@ -548,7 +559,8 @@ class AnswerScorer:
                    {d: Forest.from_dict(f) for d, f in data["ranker"].items()},
                    {d: Forest.from_dict(f) for d, f in data["forest"].items()}, calibration,
                    {d: float(v) for d, v in data["min_confidence"].items()},
-                   data.get("trained_on", ""))
+                   data.get("trained_on", ""),
+                   {d: {f: float(w) for f, w in o.items()} for d, o in data["offset"].items()})
 
     def to_dict(self) -> dict:
         """The JSON-ready form ``load`` reads."""
@@ -557,7 +569,8 @@ class AnswerScorer:
                 "forest": {d: f.to_dict() for d, f in self.forest.items()},
                 "calibration": {d: {"x": x.tolist(), "y": y.tolist()}
                                 for d, (x, y) in self.calibration.items()},
-                "min_confidence": self.min_confidence, "trained_on": self.trained_on}
+                "min_confidence": self.min_confidence, "trained_on": self.trained_on,
+                "offset": self.offset}
 
     def rank(self, rows: np.ndarray, domain: str | None = None) -> np.ndarray:
         """The ranker's score for each row (``eligible``: the lowest for a sentence that
@@ -567,8 +580,13 @@ class AnswerScorer:
         return demoted(eligible(ranker.raw(rows), rows), rows)
 
     def raw(self, rows: np.ndarray, domain: str | None = None) -> np.ndarray:
-        """The confidence trees' log-odds for each row (``eligible`` as in ``rank``)."""
-        return eligible(self.forest[domain or domain_of(rows)].raw(rows), rows)
+        """The confidence trees' log-odds for each row, plus the domain's ``offset``
+        (``eligible`` as in ``rank``)."""
+        domain = domain or domain_of(rows)
+        raw = self.forest[domain].raw(rows)
+        for feature, weight in self.offset.get(domain, {}).items():
+            raw = raw + weight * rows[:, FEATURES.index(feature)]
+        return eligible(raw, rows)
 
     def calibrate(self, raw: float | np.ndarray, domain: str) -> np.ndarray:
         """Raw scores as probabilities, by the domain's map."""

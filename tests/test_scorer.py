@@ -56,7 +56,8 @@ def scorer_for(embedder_name: str, weights: dict[str, float], threshold: float =
 
 
 def test_a_saved_scorer_reads_back_the_same(tmp_path):
-    scorer = scorer_for("m", {"dense": 2.0, "lexical": 1.0}, 0.2)
+    scorer = replace(scorer_for("m", {"dense": 2.0, "lexical": 1.0}, 0.2),
+                     offset={"dated": {"lacks_person": -0.5}})
     path = tmp_path / "s.json"
     path.write_text(json.dumps(scorer.to_dict()))
     again = AnswerScorer.load(path)
@@ -72,6 +73,36 @@ def test_a_file_for_other_features_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="not an answer-scorer"):
         AnswerScorer.load(path)
+
+
+def test_an_offset_moves_the_confidence_not_the_pick():
+    plain = scorer_for("m", {"dense": 1.0})
+    offset = replace(plain, offset={"dated": {"lacks_person": -1.0}})
+    rows = np.zeros((3, len(FEATURES)))
+    rows[:, FEATURES.index("recency")] = 0.5  # news
+    rows[:, FEATURES.index("dense")] = [0.9, 0.9, 0.2]
+    rows[0, FEATURES.index("lacks_person")] = 1  # "who ...?" and it names no one
+    assert offset.raw(rows)[0] == plain.raw(rows)[0] - 1.0
+    assert np.array_equal(offset.raw(rows)[1:], plain.raw(rows)[1:])
+    assert np.array_equal(offset.rank(rows), plain.rank(rows))
+    # Reference text has no offset here: its rows score as before.
+    rows[:, FEATURES.index("recency")] = 0.0
+    assert np.array_equal(offset.raw(rows), plain.raw(rows))
+
+
+def test_the_offsets_are_fitted_to_the_map():
+    from bench.scorer_train import offsets
+
+    rng = np.random.default_rng(3)
+    raw = rng.normal(size=4000)
+    flag = rng.random(4000) < 0.3
+    xs = np.linspace(-6, 6, 64)
+    ys = 1 / (1 + np.exp(-xs))
+    # The flagged ones are right as often as a raw score 1.5 lower says.
+    right = (rng.random(4000) < 1 / (1 + np.exp(-(raw - 1.5 * flag)))).astype(float)
+    (weight,) = offsets(raw, flag[:, None].astype(float), right, xs, ys)
+    assert -2.0 < weight < -1.0
+    assert len(offsets(raw, np.zeros((4000, 0)), right, xs, ys)) == 0
 
 
 def test_the_trees_score_and_the_calibration_maps():
@@ -218,6 +249,24 @@ def test_a_name_beside_what_the_question_asks_about_is_marked(tmp_path, hashing)
     assert [named[t] for t in said] == [1.0, 0.0, 0.0]
 
 
+def test_a_question_for_a_person_marks_the_sentences_naming_none(tmp_path, hashing):
+    said = ["The Russian Air Force's Ilyushin Il-76 aircraft at Kabul airport.",
+            "The Taliban named Mullah Hasan Akhund to lead the government.",
+            "President Vladimir Putin spoke of the Taliban on Friday."]
+    question = "What is the name of the Taliban leader?"
+    cands, ranked = one_story(tmp_path, hashing, said, question)
+    rows = features(question, cands, ranked)
+    by_text = {c.text: rows[i] for i, c in enumerate(cands)}
+    holds = [by_text[t][FEATURES.index("holds_person")] for t in said]
+    lacks = [by_text[t][FEATURES.index("lacks_person")] for t in said]
+    # Capitalised words are no person: a known given name ("Hasan", "Vladimir") before
+    # another is.
+    assert holds == [0.0, 1.0, 1.0] and lacks == [1.0, 0.0, 0.0]
+    # A question that asks for no person marks none.
+    other = features("Where did the aircraft land?", cands, ranked)
+    assert not other[:, [FEATURES.index("holds_person"), FEATURES.index("lacks_person")]].any()
+
+
 def test_how_much_of_the_question_a_sentence_its_neighbours_and_the_passages_hold(
         tmp_path, hashing):
     said = ["The Taliban seized power in Kabul.",
@@ -317,17 +366,11 @@ def seed_engine(tmp_path_factory, real_model):
     engine.close()
 
 
-# Not yet: the scorer answers this one with a photo caption naming an aircraft, at
-# confidence 0.27 (above its news threshold, 0.13). Strict, so that the day it passes
-# the mark comes off.
-_NOT_YET = pytest.mark.xfail(strict=True, reason="answered at confidence 0.27, not < 0.2")
-
-
 @pytest.mark.model
 @pytest.mark.skipif(not MODEL_FILE.exists(), reason="no packaged scorer")
 @pytest.mark.parametrize("question", [
     "How many people died at the Kabul airport?",  # the article gives no number
-    pytest.param("What is the name of the Taliban leader?", marks=_NOT_YET),  # nor any name
+    "What is the name of the Taliban leader?",  # nor any name
     "What is the capital of France?",
 ])
 def test_the_scorer_does_not_vouch_for_what_the_article_does_not_say(seed_engine, question):
