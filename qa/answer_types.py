@@ -36,11 +36,19 @@ _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|"
                      r"musician|rapper|university|school|island|region|province|"
                      r"retailer|carmaker|automaker|bank|court|senator|governor|lawmaker|"
                      r"ceo|executive|billionaire|tech)\b", re.IGNORECASE)
-# Who is asked for: a person, by "who" or a word for one ("the name of the Taliban
-# leader", "which former president"). ``qa.people`` says whether a sentence names one.
-_PERSON_Q = re.compile(
-    r"\b(who|whom|whose)\b|\b(which|what|the name of the)\s+(?:[\w'’-]+\s+){0,2}?"
-    r"(person|man|woman|player|singer|actor|actress|artist|leader|official|president|"
+# Who is asked for: a person. By "who", "whom" or "whose" opening the question or a
+# clause ("According to the report, who ...", "by whom"), not a relative one ("the
+# astronauts who were selected") nor the WHO; or by a word for a person after "which",
+# "what" or "the name of the", at most two words between that are no verb or possessive
+# ("the name of the Taliban leader", "which former president", not "what did the
+# president say" nor "which country's prime minister").
+_WHO_Q = re.compile(r"(?:^\s*|[,:;]\s*|\b(?:to|by|with|for|of|from|about|against|and|but)\s+)"
+                    r"(who|whom|whose)\b", re.IGNORECASE)
+_PERSON_NOUN_Q = re.compile(
+    r"\b(?:which|what|the name of the)\s+"
+    r"(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b)"
+    r"[\w-]+\s+){0,2}?"
+    r"(?:person|man|woman|player|singer|actor|actress|artist|leader|official|president|"
     r"politician|candidate|athlete|author|celebrity|star|musician|rapper|senator|governor|"
     r"lawmaker|ceo|executive|billionaire|minister|chancellor|coach|director|founder|judge|"
     r"spokesman|spokeswoman|spokesperson|king|queen|prince|princess|pope|chief|mayor|"
@@ -62,12 +70,17 @@ def answer_type(question: str) -> str | None:
 
 
 def wants_person(question: str) -> bool:
-    """Whether the question asks who: a person, by name."""
-    return bool(_PERSON_Q.search(question))
+    """Whether the question asks who: a person, by name (never a "how many" or "when"
+    question, whatever its clauses say)."""
+    if answer_type(question) in (NUMBER, DATE):
+        return False
+    who = _WHO_Q.search(question)
+    return bool(who and who.group(1) != "WHO") or bool(_PERSON_NOUN_Q.search(question))
 
 
 @lru_cache(maxsize=64)  # asked once per sentence scored: parse each question once
 def question_words(question: str) -> frozenset[str]:
+    """The question's tokens in their comparable form (``index.reading.comparable``)."""
     return frozenset(map(comparable, TOKEN.findall(question)))
 
 

@@ -353,7 +353,8 @@ def features(question: str, cands: list[SentenceCandidate], ranked: list[Evidenc
         col[f"new_{k}"] = held[:, KIND_AT[k]]
     col["kind_none"] = float(kind is None)
     # "The name of the Taliban leader" wants a person: a sentence naming no one is not it.
-    person = wants_person(question)
+    # News only (reference text's scorer has no offset for it).
+    person = bool(col["dated"]) and wants_person(question)
     named_one = np.array([person and new_person(c.text, question) for c in cands], dtype=bool)
     col.update(holds_person=named_one, lacks_person=~named_one & person)
     # How the sentence's words meet the question's.
@@ -550,7 +551,8 @@ class AnswerScorer:
     def load(cls, path: Path = MODEL_FILE) -> AnswerScorer:
         """Read a saved scorer; raises ValueError for a file of another format."""
         data = json.loads(Path(path).read_text())
-        if data.get("format") != FORMAT or tuple(data["features"]) != FEATURES:
+        if data.get("format") != FORMAT or tuple(data["features"]) != FEATURES \
+                or not {f for o in data["offset"].values() for f in o} <= set(FEATURES):
             raise ValueError(f"{path}: not an {FORMAT} file for these features")
         calibration = {d: (np.asarray(c["x"], dtype=np.float64),
                            np.asarray(c["y"], dtype=np.float64))

@@ -61,9 +61,19 @@ def test_a_saved_scorer_reads_back_the_same(tmp_path):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(scorer.to_dict()))
     again = AnswerScorer.load(path)
+    assert again.offset == scorer.offset
     rows = np.random.default_rng(1).normal(size=(5, len(FEATURES)))
     assert np.array_equal(again.probability(rows), scorer.probability(rows))
     assert again.min_confidence == {"dated": 0.2, "undated": 0.2} and again.embedder == "m"
+
+
+def test_a_file_with_an_offset_on_an_unknown_feature_is_refused(tmp_path):
+    data = scorer_for("m", {}).to_dict()
+    data["offset"] = {"dated": {"no_such_feature": 1.0}}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="not an answer-scorer"):
+        AnswerScorer.load(path)
 
 
 def test_a_file_for_other_features_is_refused(tmp_path):
@@ -80,29 +90,28 @@ def test_an_offset_moves_the_confidence_not_the_pick():
     offset = replace(plain, offset={"dated": {"lacks_person": -1.0}})
     rows = np.zeros((3, len(FEATURES)))
     rows[:, FEATURES.index("recency")] = 0.5  # news
-    rows[:, FEATURES.index("dense")] = [0.9, 0.9, 0.2]
-    rows[0, FEATURES.index("lacks_person")] = 1  # "who ...?" and it names no one
+    rows[:, FEATURES.index("dense")] = [0.9, 0.9, 0.1]
+    rows[[0, 2], FEATURES.index("lacks_person")] = 1  # "who ...?" and it names no one
     assert offset.raw(rows)[0] == plain.raw(rows)[0] - 1.0
-    assert np.array_equal(offset.raw(rows)[1:], plain.raw(rows)[1:])
-    assert np.array_equal(offset.rank(rows), plain.rank(rows))
+    assert offset.raw(rows)[1] == plain.raw(rows)[1]
+    # A sentence unrelated to the question stays ineligible, offset or not.
+    assert offset.raw(rows)[2] == INELIGIBLE
     # Reference text has no offset here: its rows score as before.
     rows[:, FEATURES.index("recency")] = 0.0
     assert np.array_equal(offset.raw(rows), plain.raw(rows))
 
 
-def test_the_offsets_are_fitted_to_the_map():
+def test_the_offsets_are_fitted_to_the_trees_log_odds():
     from bench.scorer_train import offsets
 
     rng = np.random.default_rng(3)
     raw = rng.normal(size=4000)
     flag = rng.random(4000) < 0.3
-    xs = np.linspace(-6, 6, 64)
-    ys = 1 / (1 + np.exp(-xs))
-    # The flagged ones are right as often as a raw score 1.5 lower says.
+    # The flagged ones are right as often as log-odds 1.5 lower say.
     right = (rng.random(4000) < 1 / (1 + np.exp(-(raw - 1.5 * flag)))).astype(float)
-    (weight,) = offsets(raw, flag[:, None].astype(float), right, xs, ys)
+    (weight,) = offsets(raw, flag[:, None].astype(float), right)
     assert -2.0 < weight < -1.0
-    assert len(offsets(raw, np.zeros((4000, 0)), right, xs, ys)) == 0
+    assert len(offsets(raw, np.zeros((4000, 0)), right)) == 0
 
 
 def test_the_trees_score_and_the_calibration_maps():
