@@ -45,8 +45,9 @@ _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(who|whom|whose)\b|"
 _WHO_Q = re.compile(r"(?:^\s*|[,:;]\s*|\b(?:to|by|with|for|of|from|about|against|and|but)\s+)"
                     r"(who|whom|whose)\b", re.IGNORECASE)
 _PERSON_NOUN_Q = re.compile(
-    r"\b(?:which|what|the name of the)\s+"
-    r"(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b)"
+    r"\b(?:which|what|the names? of the)\s+"
+    r"(?:(?!(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could|who|whose|"
+    r"whom|which|that)\b)"
     r"[\w-]+\s+){0,2}?"
     r"(?:person|man|woman|player|singer|actor|actress|artist|leader|official|president|"
     r"politician|candidate|athlete|author|celebrity|star|musician|rapper|senator|governor|"
@@ -74,8 +75,8 @@ def wants_person(question: str) -> bool:
     question, whatever its clauses say)."""
     if answer_type(question) in (NUMBER, DATE):
         return False
-    who = _WHO_Q.search(question)
-    return bool(who and who.group(1) != "WHO") or bool(_PERSON_NOUN_Q.search(question))
+    return (any(who.group(1) != "WHO" for who in _WHO_Q.finditer(question))
+            or bool(_PERSON_NOUN_Q.search(question)))
 
 
 @lru_cache(maxsize=64)  # asked once per sentence scored: parse each question once

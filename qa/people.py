@@ -7,12 +7,14 @@ airport.") holds capitalised words but no one. The given names are Faker's (its 
 providers' lists, one per locale, in the alphabets written with capitals: about 20,000),
 not a list kept here, less two kinds that news reads as something else: those of its
 locale-less base list only (it holds "North", "General", "Royal", "Orange") and those
-its address providers list as a country, state or city ("Israel", "Jordan",
-"Washington"). A given name alone is often a place or a month ("Paris", "May"), so it
-counts only before another capitalised word ("Vladimir Putin", "Maria K. Lopez"); after a
-title the last of the capitalised words that follow is the surname ("Sen. Bernie
-Sanders"). A person is known by surname only: "Jill Biden" is not new to a question
-naming "Joe Biden".
+its address providers list as a country or state ("Israel", "Jordan", "Washington"). A
+given name alone is often a place or a month ("Paris", "May"), so it counts only before
+another capitalised word: the surname is the first after it that is no given name or
+initial ("Vladimir Putin", "Maria K. Lopez", "José María Aznar"); after a title, the
+last of the capitalised words that follow ("Sen. Bernie Sanders"). Some organisations
+read as people ("St. Louis Cardinals", "Christian Democrats"), and a title-case headline
+misleads it ("Mr. Biden Says ..."). A person is known by surname only: "Jill Biden" is
+not new to a question naming "Joe Biden".
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ from qa.answer_types import question_words
 # A word opening with a letter, with its trailing stop ("Mr.", an initial "K.").
 _WORD = re.compile(r"[^\W\d_][\w'’-]*\.?")
 _TITLES = frozenset({"Mr", "Mrs", "Ms", "Dr", "Sen", "Rep", "Gov", "Gen", "Sir", "Dame"})
+# Capitalised words that are no surname: a weekday, a month, a pronoun ("flew to St.
+# Louis Tuesday", "Mr. Biden Says He Will Run").
+_NOT_NAMES = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April "
+    "May June July August September October November December He She They It We I You "
+    "His Her Their".split())
 # After a title, at most this many capitalised words make the name.
 _NAME_WORDS = 3
 
@@ -48,34 +56,45 @@ def _initial(word: str) -> bool:
 def _lists(package: ModuleType, attributes: Iterable[str], skip: frozenset[str] = frozenset()
            ) -> set[str]:
     """The capitalised one-word strings of these list attributes of the ``Provider`` of
-    every locale module of a Faker providers package (the modules unloaded after)."""
+    every locale module of a Faker providers package."""
     found: set[str] = set()
     for module in pkgutil.iter_modules(package.__path__):
         if module.name in skip:
             continue
-        name = f"{package.__name__}.{module.name}"
-        loaded = name in sys.modules
-        provider = importlib.import_module(name).Provider
+        provider = importlib.import_module(f"{package.__name__}.{module.name}").Provider
         for attr in attributes:
             values = getattr(provider, attr, None)
             if isinstance(values, (list, tuple, dict)):
                 found.update(v for v in values
                              if isinstance(v, str) and v.isalpha() and _capitalised(v))
-        if not loaded:  # about 20 MB of lists the service never reads again
-            del sys.modules[name]
     return found
+
+
+def _unload(packages: Iterable[ModuleType], before: set[str]) -> None:
+    """Forget the locale modules imported since ``before`` (about 15 MB of lists never
+    read again): from ``sys.modules`` and from their package, which holds each too."""
+    for package in packages:
+        prefix = package.__name__ + "."
+        for name in [n for n in sys.modules if n.startswith(prefix) and n not in before]:
+            sys.modules.pop(name, None)
+            if hasattr(package, name[len(prefix):]):
+                delattr(package, name[len(prefix):])
 
 
 @cache
 def given_names() -> frozenset[str]:
-    """Faker's given names less place names and its base list's own (read once)."""
+    """Faker's given names less the countries and states of its address providers and
+    its base list's own (read once)."""
     import faker.providers.address as addresses
     import faker.providers.person as persons
 
+    before = set(sys.modules)
     names = _lists(persons, ("first_names", "first_names_male", "first_names_female"),
                    skip=frozenset({"en"}))
-    places = _lists(addresses, ("countries", "states", "cities", "city_names", "provinces",
-                                "regions"))
+    # Countries and states only: its cities' lists hold small towns named "Laura",
+    # "Mark" or "George".
+    places = _lists(addresses, ("countries", "states"))
+    _unload((persons, addresses), before)
     return frozenset(names - places)
 
 
@@ -90,28 +109,31 @@ def people(sentence: str) -> frozenset[str]:
     found = set()
     for i, word in enumerate(words):
         text = word.group()
-        titled = text.rstrip(".") in _TITLES
-        if not titled and text not in known:
+        if text.rstrip(".") not in _TITLES and text not in known:
             continue
-        # The capitalised words right after this one, with only spaces between.
+        # The capitalised words right after this one, with only spaces between, up to
+        # the end of the sentence (a stop after a word that is no initial).
         run: list[str] = []
         before = word
         for after in words[i + 1:i + 1 + _NAME_WORDS]:
+            following = after.group()
             if not sentence[before.end():after.start()].isspace() \
-                    or not (_capitalised(after.group()) or _initial(after.group())):
+                    or following.rstrip(".") in _NOT_NAMES \
+                    or not (_capitalised(following) or _initial(following)):
                 break
-            run.append(after.group())
+            run.append(following)
+            if following.endswith(".") and not _initial(following):
+                break
             before = after
-        if not run:
-            continue
-        if titled:
-            if not _initial(run[-1]):
-                found.add(run[-1])
+        # The surname: after a title the last word ("Sen. Bernie Sanders": not every
+        # given name is known), after a given name the first past more given names and
+        # initials ("José María Aznar", "John F. Kennedy").
+        if text.rstrip(".") in _TITLES:
+            surname = run[-1] if run and not _initial(run[-1]) else None
         else:
-            # Past a middle initial ("Maria K. Lopez").
-            rest = run[1:] if _initial(run[0]) else run
-            if rest and not _initial(rest[0]):
-                found.add(rest[0])
+            surname = next((w for w in run if w not in known and not _initial(w)), None)
+        if surname:
+            found.add(surname)
     return frozenset(map(comparable, found))
 
 

@@ -544,15 +544,19 @@ class AnswerScorer:
     min_confidence: dict[str, float]  # by domain: chosen on the training side
     trained_on: str = ""
     # By domain: what a feature's value adds to ``forest``'s score before the map, fitted
-    # after it on the same picks (``lacks_person``: the trees never learned it).
+    # after the trees on their held-out candidates (``lacks_person``: they never learned
+    # it).
     offset: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> AnswerScorer:
         """Read a saved scorer; raises ValueError for a file of another format."""
         data = json.loads(Path(path).read_text())
+        offset = data.get("offset")
         if data.get("format") != FORMAT or tuple(data["features"]) != FEATURES \
-                or not {f for o in data["offset"].values() for f in o} <= set(FEATURES):
+                or not isinstance(offset, dict) \
+                or not all(isinstance(o, dict) and set(o) <= set(FEATURES)
+                           for o in offset.values()):
             raise ValueError(f"{path}: not an {FORMAT} file for these features")
         calibration = {d: (np.asarray(c["x"], dtype=np.float64),
                            np.asarray(c["y"], dtype=np.float64))
