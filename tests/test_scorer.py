@@ -217,6 +217,13 @@ def test_a_sentence_about_an_earlier_time_is_marked(sentence, back):
     assert read_sentence(sentence).has(LOOKS_BACK) is back
 
 
+def by_sentence(name: str, question: str, cands, ranked, said: list[str]) -> list[float]:
+    """One feature's value for each of the ``said`` sentences, in their order."""
+    column = features(question, cands, ranked)[:, FEATURES.index(name)]
+    value = dict(zip((c.text for c in cands), column, strict=True))
+    return [float(value[t]) for t in said]
+
+
 def one_story(tmp_path, hashing, said: list[str], question: str,
               published: str | None = "2021-11-18"):
     """The candidate sentences and ranked passages for a question over one story told in
@@ -237,10 +244,7 @@ def test_a_number_followed_by_what_the_question_counts_is_marked(tmp_path, hashi
             "On Monday 500 Russians were evacuated by plane."]  # a weekday is no day of a month
     question = "How many Russians were evacuated this time?"
     cands, ranked = one_story(tmp_path, hashing, said, question)
-    counted = dict(zip((c.text for c in cands),
-                       features(question, cands, ranked)[:, FEATURES.index("counted")],
-                       strict=True))
-    assert [counted[t] for t in said] == [1.0, 0.0, 1.0, 1.0]
+    assert by_sentence("counted", question, cands, ranked, said) == [1.0, 0.0, 1.0, 1.0]
     assert (features(question, cands, ranked)[:, FEATURES.index("this_time")] == 1).all()
     # None of these numbers counts what this question counts.
     unnamed = features("How many tickets were sold?", cands, ranked)
@@ -253,11 +257,8 @@ def test_a_name_beside_what_the_question_asks_about_is_marked(tmp_path, hashing)
             "Their leader spoke to the press on Friday."]
     question = "What is the name of the Taliban leader?"
     cands, ranked = one_story(tmp_path, hashing, said, question)
-    named = dict(zip((c.text for c in cands),
-                     features(question, cands, ranked)[:, FEATURES.index("named")],
-                     strict=True))
     # "Taliban" is asked about, so it names no answer; "Friday" is not beside "leader".
-    assert [named[t] for t in said] == [1.0, 0.0, 0.0]
+    assert by_sentence("named", question, cands, ranked, said) == [1.0, 0.0, 0.0]
 
 
 def test_a_question_for_a_person_marks_the_sentences_naming_none(tmp_path, hashing):
@@ -266,13 +267,10 @@ def test_a_question_for_a_person_marks_the_sentences_naming_none(tmp_path, hashi
             "President Vladimir Putin spoke of the Taliban on Friday."]
     question = "What is the name of the Taliban leader?"
     cands, ranked = one_story(tmp_path, hashing, said, question)
-    rows = features(question, cands, ranked)
-    by_text = {c.text: rows[i] for i, c in enumerate(cands)}
-    holds = [by_text[t][FEATURES.index("holds_person")] for t in said]
-    lacks = [by_text[t][FEATURES.index("lacks_person")] for t in said]
     # Capitalised words are no person: a known given name ("Hasan", "Vladimir") before
     # another is.
-    assert holds == [0.0, 1.0, 1.0] and lacks == [1.0, 0.0, 0.0]
+    assert by_sentence("holds_person", question, cands, ranked, said) == [0.0, 1.0, 1.0]
+    assert by_sentence("lacks_person", question, cands, ranked, said) == [1.0, 0.0, 0.0]
     # A question that asks for no person marks none.
     other = features("Where did the aircraft land?", cands, ranked)
     assert not other[:, [FEATURES.index("holds_person"), FEATURES.index("lacks_person")]].any()
