@@ -4,7 +4,7 @@ title before one.
 "What is the name of the Taliban leader?" wants a person; a sentence naming only an
 aircraft and an airport ("The Russian Air Force's Ilyushin Il-76 aircraft at Kabul
 airport.") holds capitalised words but no one. The given names are Faker's (its person
-providers' lists, one per locale, in the alphabets written with capitals: about 20,000),
+providers' lists, one per locale, in the alphabets written with capitals: about 19,800),
 not a list kept here, less two kinds that news reads as something else: those of its
 locale-less base list only (it holds "North", "General", "Royal", "Orange") and those
 its address providers list as a country or state ("Israel", "Jordan", "Washington"). A

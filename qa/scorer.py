@@ -10,8 +10,8 @@ listwise, on which candidate of a question is right) picks the answer; trees tra
 each candidate alone (is it right?) score it, and a map fitted on a held-apart fold
 (Platt for news, isotonic for reference text) turns that score into the
 probability that the answer is right: its ``confidence`` (for news, the score first
-moved by offsets fitted on the same fold: a "who" question's sentence naming no person,
-``qa.people``). Two models because a
+moved by offsets fitted on the trees' held-out candidates: whether a sentence for a
+question that asks who names a person, ``qa.people``). Two models because a
 ranker's scores compare the candidates of one question only, and a confidence must
 compare across questions.
 News and reference text (``DOMAINS``: whether the candidates' articles are dated) each
