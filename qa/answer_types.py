@@ -59,6 +59,7 @@ _PERSON_NOUN_Q = re.compile(
 _token_kinds = lru_cache(maxsize=50_000)(token_kinds)
 
 
+@lru_cache(maxsize=64)  # the engine, the scorer's features and ``wants_person`` each ask
 def answer_type(question: str) -> str | None:
     """``number``, ``date`` or ``name``, or None when the question's form says nothing."""
     if _NUMBER_Q.search(question):

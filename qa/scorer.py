@@ -590,9 +590,17 @@ class AnswerScorer:
         (``eligible`` as in ``rank``)."""
         domain = domain or domain_of(rows)
         raw = self.forest[domain].raw(rows)
-        for feature, weight in self.offset.get(domain, {}).items():
-            raw = raw + weight * rows[:, FEATURES.index(feature)]
+        if domain in self._offsets:
+            columns, weights = self._offsets[domain]
+            raw = raw + rows[:, columns] @ weights
         return eligible(raw, rows)
+
+    @cached_property
+    def _offsets(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """By domain, the ``offset``'s columns and weights (the features found once)."""
+        return {d: (np.array([FEATURES.index(f) for f in o], dtype=np.int64),
+                    np.array(list(o.values()), dtype=np.float64))
+                for d, o in self.offset.items() if o}
 
     def calibrate(self, raw: float | np.ndarray, domain: str) -> np.ndarray:
         """Raw scores as probabilities, by the domain's map."""
